@@ -1,0 +1,10 @@
+"""Callbacks, one module per page plus the shell; each module exposes register(app)."""
+
+from dash import Dash
+
+from dashboard.callbacks import ab_testing, data_quality, overview, resources, shell, training
+
+
+def register(app: Dash) -> None:
+    for module in (shell, overview, training, ab_testing, data_quality, resources):
+        module.register(app)

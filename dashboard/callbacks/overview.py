@@ -1,0 +1,103 @@
+"""Overview callbacks: headline KPIs, the live session, SOC impact, the last sessions."""
+
+from __future__ import annotations
+
+from dash import Dash, Output
+
+from dashboard import ids
+from dashboard.callbacks.filters import FILTER_INPUTS, checked_filters, per_bucket, scope
+from dashboard.components import format as fmt
+from dashboard.components.kpi import change_tone, kpi_card
+from dashboard.components.live import live_session_panel
+from dashboard.components.soc_charts import SOC_KPIS, impact_figure
+from dashboard.components.tables import session_rows
+from dashboard.data import queries
+from dashboard.data.filters import model_label, range_label
+
+LOWER_IS_BETTER = {"automation_rate": False, "false_positive_rate": True, "response_min": True}
+
+
+def headline(range_key: object, model: object, _tick: object = None):
+    """The four headline cards and the live panel of the session(s) training now."""
+    range_key, model = checked_filters(range_key, model)
+    sessions = queries.sessions_in_range(range_key, model)
+    active = queries.active_sessions(model)
+    version = queries.current_version()
+    completed = sessions[sessions["status"] == "completed"]
+    failed = int((sessions["status"] == "failed").sum())
+    best = completed.loc[completed["val_accuracy"].idxmax()] if not completed.empty else None
+    cards = [
+        kpi_card(
+            "Current model version",
+            "–" if version is None else version["version"],
+            "No stable release"
+            if version is None
+            else f"Latest stable release, {fmt.date(version['released_at'])}",
+            tone="info",
+            icon="bi-tag",
+        ),
+        kpi_card(
+            "Training status",
+            "Active" if len(active) else "Idle",
+            f"{len(active)} training now (incremental learning) · {failed} failed in range",
+            tone="info" if len(active) else "neutral",
+            icon="bi-arrow-repeat",
+        ),
+        kpi_card(
+            "Training samples",
+            fmt.count(sessions["samples"].sum()),
+            f"{len(sessions):,} sessions started · {range_label(range_key)}",
+            icon="bi-database",
+        ),
+        kpi_card(
+            "Best model accuracy",
+            fmt.percent(None if best is None else best["val_accuracy"]),
+            "No completed session in range"
+            if best is None
+            else f"Best validation accuracy · {best['session_id']} ({best['model_version']})",
+            icon="bi-bullseye",
+        ),
+    ]
+    return cards, live_session_panel(active, model_label(model))
+
+
+def impact(range_key: object, model: object, _tick: object = None):
+    """Start, current and change of each SOC KPI, and their trends over the range."""
+    range_key, model = checked_filters(range_key, model)
+    change = queries.alert_kpi_change(range_key, model)
+    trends = queries.alert_trends(range_key, model)
+    period = fmt.period(change.attrs["period"])
+    cards = []
+    for kpi, (label, _unit, _factor) in SOC_KPIS.items():
+        start, current, delta = change.loc[kpi, ["start", "current", "change"]]
+        shown = fmt.minutes if kpi == "response_min" else fmt.percent
+        moved = fmt.signed_minutes(delta) if kpi == "response_min" else fmt.points(delta)
+        cards.append(
+            kpi_card(
+                label,
+                f"{shown(start)} → {shown(current)}",
+                f"{moved} · first vs last {period} of the range",
+                tone=change_tone(delta, LOWER_IS_BETTER[kpi]),
+                icon="bi-activity",
+            )
+        )
+    alerts = int(trends["alerts"].sum()) if not trends.empty else 0
+    subtitle = (
+        f"Live alerts · {scope(range_key, model)} · {alerts:,} alerts · {per_bucket(range_key)}"
+    )
+    return cards, impact_figure(trends, subtitle)
+
+
+def last_sessions(range_key: object, model: object, _tick: object = None) -> list[dict]:
+    range_key, model = checked_filters(range_key, model)
+    return session_rows(queries.sessions_in_range(range_key, model).tail(10))
+
+
+def register(app: Dash) -> None:
+    app.callback(Output(ids.OV_KPIS, "children"), Output(ids.OV_LIVE, "children"), *FILTER_INPUTS)(
+        headline
+    )
+    app.callback(
+        Output(ids.OV_IMPACT, "children"), Output(ids.OV_IMPACT_CHART, "figure"), *FILTER_INPUTS
+    )(impact)
+    app.callback(Output(ids.OV_SESSIONS, "rowData"), *FILTER_INPUTS)(last_sessions)

@@ -1,0 +1,70 @@
+"""Resources callbacks: headline figures, utilisation, memory, per-GPU view, sessions."""
+
+from __future__ import annotations
+
+import pandas as pd
+from dash import Dash, Output
+
+from dashboard import ids
+from dashboard.callbacks.filters import FILTER_INPUTS, checked_filters, scope
+from dashboard.callbacks.grid_export import register_export
+from dashboard.components import format as fmt
+from dashboard.components.kpi import kpi_card
+from dashboard.components.resource_charts import gpu_heatmap, memory_figure, utilisation_figure
+from dashboard.components.tables import session_rows
+from dashboard.data import queries
+
+
+def resources(range_key: object, model: object, _tick: object = None):
+    range_key, model = checked_filters(range_key, model)
+    summary = queries.resource_summary(range_key, model)
+    trends = queries.resource_trends(range_key, model)
+    fleet = queries.fleet_trends(range_key, model)
+    sessions = queries.sessions_in_range(range_key, model)
+    bucket = fmt.period(pd.Timedelta(queries.RESOURCE_BUCKETS[range_key]))
+    subtitle = f"{scope(range_key, model)} · {int(summary['gpus'] or 0)} GPUs · mean per {bucket}"
+    cards = [
+        kpi_card(
+            "GPU utilisation while training",
+            fmt.percent(summary["gpu_util_training"]),
+            f"{int(summary['gpus'] or 0)} GPUs · minutes with a session running",
+            icon="bi-gpu-card",
+        ),
+        kpi_card(
+            "Peak GPU memory",
+            fmt.gigabytes(summary["gpu_mem_peak_gb"]),
+            f"of {fmt.gigabytes(summary['gpu_mem_total_gb'], 0)} per GPU",
+            icon="bi-memory",
+        ),
+        kpi_card(
+            "Peak host memory",
+            fmt.gigabytes(summary["host_mem_peak_gb"]),
+            "While training",
+            icon="bi-hdd-stack",
+        ),
+        kpi_card(
+            "GPU time busy",
+            fmt.percent(summary["busy_share"]),
+            "Share of GPU-minutes with a session; the rest is idle",
+            icon="bi-hourglass-split",
+        ),
+    ]
+    return (
+        cards,
+        utilisation_figure(fleet, subtitle),
+        memory_figure(fleet, subtitle),
+        gpu_heatmap(trends, subtitle),
+        session_rows(sessions),
+    )
+
+
+def register(app: Dash) -> None:
+    app.callback(
+        Output(ids.RS_KPIS, "children"),
+        Output(ids.RS_UTILISATION, "figure"),
+        Output(ids.RS_MEMORY, "figure"),
+        Output(ids.RS_HEATMAP, "figure"),
+        Output(ids.RS_SESSIONS, "rowData"),
+        *FILTER_INPUTS,
+    )(resources)
+    register_export(app, ids.RS_SESSIONS_EXPORT, ids.RS_SESSIONS)

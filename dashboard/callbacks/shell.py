@@ -1,0 +1,111 @@
+"""Shell callbacks: filters from the URL, the URL and nav links from the filters, live refresh."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+import dash_bootstrap_components as dbc
+from dash import ALL, Dash, Input, Output, State, no_update
+
+from dashboard import ids
+from dashboard.components import format as fmt
+from dashboard.data.filters import (
+    DEFAULT_MODEL,
+    DEFAULT_RANGE,
+    MODEL_LABELS,
+    TIME_RANGES,
+    model_label,
+    range_label,
+)
+from dashboard.data.store import store
+
+MAX_QUERY = 512
+
+
+def filters_from_url(search: object, current_range: object, current_model: object):
+    """Set the filters from the URL's query string; unknown values fall back with a message."""
+    query = parse_qs(search[1:MAX_QUERY] if isinstance(search, str) else "")
+    wanted = {
+        "range": query.get("range", [DEFAULT_RANGE])[0],
+        "model": query.get("model", [DEFAULT_MODEL])[0],
+    }
+    problems = []
+    if wanted["range"] not in TIME_RANGES:
+        problems.append(f"time range {wanted['range'][:40]!r}")
+        wanted["range"] = DEFAULT_RANGE
+    if wanted["model"] not in MODEL_LABELS:
+        problems.append(f"model type {wanted['model'][:40]!r}")
+        wanted["model"] = DEFAULT_MODEL
+    message = None
+    if problems:
+        message = dbc.Alert(
+            f"The link asks for an unknown {' and '.join(problems)}; showing "
+            f"{range_label(wanted['range'])}, {model_label(wanted['model'])} instead.",
+            color="warning",
+            dismissable=True,
+            className="mt-3 mb-0",
+        )
+    return (
+        wanted["range"] if wanted["range"] != current_range else no_update,
+        wanted["model"] if wanted["model"] != current_model else no_update,
+        message,
+    )
+
+
+def data_status(_tick: object, _pathname: object):
+    """The 'data as of' time, and a warning when the last re-read of the source failed."""
+    status = store.status()
+    snapshot = store.snapshot()
+    updated = f"Data as of {fmt.timestamp(snapshot.as_of)}"
+    warning = None
+    if status["last_error"]:
+        warning = dbc.Alert(
+            f"Could not re-read {status['source']}: {status['last_error']}. Showing the last good "
+            f"data, as of {fmt.timestamp(snapshot.as_of)}.",
+            color="danger",
+            className="mt-3 mb-0",
+        )
+    return updated, warning
+
+
+def pause_refresh(live: object) -> bool:
+    return live is not True
+
+
+# Keeps the address bar and every nav link carrying the current filters, without a reload.
+SYNC_URL = """
+function(range, model, pathname, linkIds) {
+    const query = '?' + new URLSearchParams({range: range, model: model}).toString();
+    if (window.location.search !== query) {
+        window.history.replaceState(window.history.state, '', window.location.pathname + query);
+    }
+    return [linkIds.map(id => id.path + query), linkIds.map(id => id.path === pathname)];
+}
+"""
+
+
+def register(app: Dash) -> None:
+    app.callback(
+        Output(ids.RANGE, "value"),
+        Output(ids.MODEL, "value"),
+        Output(ids.FILTER_ERROR, "children"),
+        Input(ids.URL, "search"),
+        State(ids.RANGE, "value"),
+        State(ids.MODEL, "value"),
+    )(filters_from_url)
+    app.callback(
+        Output(ids.UPDATED_AT, "children"),
+        Output(ids.DATA_WARNING, "children"),
+        Input(ids.REFRESH, "n_intervals"),
+        Input(ids.URL, "pathname"),
+    )(data_status)
+    app.callback(Output(ids.REFRESH, "disabled"), Input(ids.REFRESH_PAUSE, "value"))(pause_refresh)
+    app.clientside_callback(
+        SYNC_URL,
+        Output({"type": ids.NAV_LINK, "path": ALL}, "href"),
+        Output({"type": ids.NAV_LINK, "path": ALL}, "active"),
+        Input(ids.RANGE, "value"),
+        Input(ids.MODEL, "value"),
+        Input(ids.URL, "pathname"),
+        State({"type": ids.NAV_LINK, "path": ALL}, "id"),
+    )

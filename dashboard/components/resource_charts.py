@@ -1,0 +1,104 @@
+"""Charts of GPU and host resources: utilisation, memory, and a per-GPU heatmap."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dashboard.components.theme import SERIES, empty_figure, titled
+
+NO_ROWS = "No GPU samples in this range for this model type"
+
+
+def utilisation_figure(fleet: pd.DataFrame, subtitle: str) -> go.Figure:
+    """Utilisation while training and over all GPU time, and how many GPUs were busy."""
+    title = "GPU utilisation"
+    if fleet.empty:
+        return empty_figure(title, NO_ROWS)
+    figure = make_subplots(specs=[[{"secondary_y": True}]])
+    figure.add_trace(
+        go.Scatter(
+            x=fleet["bucket"],
+            y=fleet["gpus_busy"],
+            name="GPUs busy",
+            mode="lines",
+            line={"width": 0, "shape": "hv"},
+            fill="tozeroy",
+            fillcolor="rgba(148,163,184,0.18)",
+            hovertemplate="%{x}<br>%{y:.1f} GPUs busy<extra></extra>",
+        ),
+        secondary_y=True,
+    )
+    for column, name, colour in (
+        ("gpu_util_training", "While training", SERIES[0]),
+        ("gpu_util_all", "All GPU time (idle included)", SERIES[2]),
+    ):
+        figure.add_trace(
+            go.Scatter(
+                x=fleet["bucket"],
+                y=fleet[column] * 100,
+                name=name,
+                mode="lines",
+                line={"width": 1.6, "color": colour},
+                connectgaps=False,
+                hovertemplate=f"{name}<br>%{{x}}<br>%{{y:.0f}}%<extra></extra>",
+            ),
+            secondary_y=False,
+        )
+    figure.update_yaxes(title_text="Utilisation (%)", range=[0, 100], secondary_y=False)
+    figure.update_yaxes(
+        title_text="GPUs busy", secondary_y=True, showgrid=False, rangemode="tozero"
+    )
+    return titled(figure, title, subtitle)
+
+
+def memory_figure(fleet: pd.DataFrame, subtitle: str) -> go.Figure:
+    """GPU and host memory while training: mean and peak per bucket."""
+    title = "GPU and host memory while training"
+    if fleet.empty:
+        return empty_figure(title, NO_ROWS)
+    figure = go.Figure()
+    lines = (
+        ("gpu_mem_training_gb", "GPU memory, mean per GPU", SERIES[3], "solid"),
+        ("gpu_mem_peak_gb", "GPU memory, peak", SERIES[3], "dot"),
+        ("host_mem_training_gb", "Host memory, mean", SERIES[1], "solid"),
+        ("host_mem_peak_gb", "Host memory, peak", SERIES[1], "dot"),
+    )
+    for column, name, colour, dash in lines:
+        figure.add_trace(
+            go.Scatter(
+                x=fleet["bucket"],
+                y=fleet[column],
+                name=name,
+                mode="lines",
+                line={"color": colour, "dash": dash, "width": 1.5},
+                hovertemplate=f"{name}<br>%{{x}}<br>%{{y:.1f}} GB<extra></extra>",
+            )
+        )
+    figure.update_yaxes(title_text="GB", rangemode="tozero")
+    return titled(figure, title, subtitle)
+
+
+def gpu_heatmap(trends: pd.DataFrame, subtitle: str) -> go.Figure:
+    """Utilisation of each GPU over time: idle gaps between sessions show as dark cells."""
+    title = "Per-GPU utilisation"
+    if trends.empty:
+        return empty_figure(title, NO_ROWS)
+    grid = trends.pivot_table(
+        index="gpu_id", columns="bucket", values="gpu_util_mean", observed=True
+    )
+    figure = go.Figure(
+        go.Heatmap(
+            z=grid.to_numpy() * 100,
+            x=grid.columns,
+            y=[f"GPU {gpu}" for gpu in grid.index],
+            colorscale="Viridis",
+            zmin=0,
+            zmax=100,
+            colorbar={"title": {"text": "%"}},
+            hovertemplate="%{y}<br>%{x}<br>%{z:.0f}%<extra></extra>",
+        )
+    )
+    height = max(260, min(40 * len(grid.index) + 140, 900))
+    return titled(figure, title, subtitle, height=height)

@@ -1,0 +1,210 @@
+"""dash-ag-grid tables: sortable, filterable, CSV export, colour-coded session status."""
+
+from __future__ import annotations
+
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import html
+
+from dashboard.components import format as fmt
+from dashboard.data.filters import model_label
+
+STATUS_CELL = {
+    "cellClassRules": {
+        "status-completed": "params.value === 'completed'",
+        "status-active": "params.value === 'active'",
+        "status-failed": "params.value === 'failed'",
+    }
+}
+
+
+def data_grid(
+    grid_id: str,
+    columns: list[dict],
+    height: int = 380,
+    export_name: str = "export",
+    selectable: bool = False,
+    page_size: int | None = None,
+) -> dag.AgGrid:
+    """An empty grid with `columns`; a callback fills rowData."""
+    options: dict = {
+        "animateRows": False,
+        "suppressCellFocus": not selectable,
+        "localeText": {"noRowsToShow": "No rows for the current filters"},
+    }
+    if selectable:
+        options["rowSelection"] = {
+            "mode": "singleRow",
+            "enableClickSelection": True,
+            "checkboxes": False,
+        }
+    if page_size:
+        options.update(
+            pagination=True, paginationPageSize=page_size, paginationPageSizeSelector=False
+        )
+    return dag.AgGrid(
+        id=grid_id,
+        columnDefs=columns,
+        rowData=[],
+        defaultColDef={
+            "sortable": True,
+            "filter": True,
+            "resizable": True,
+            "minWidth": 90,
+            "flex": 1,
+        },
+        dashGridOptions=options,
+        csvExportParams={"fileName": f"{export_name}.csv"},
+        getRowId="params.data.id",
+        style={"height": f"{height}px", "width": "100%"},
+        className="grid",
+    )
+
+
+def export_button(button_id: str) -> dbc.Button:
+    return dbc.Button(
+        [html.I(className="bi bi-download me-1"), "CSV"],
+        id=button_id,
+        size="sm",
+        color="secondary",
+        outline=True,
+        className="float-end",
+    )
+
+
+SESSION_COLUMNS = [
+    {"field": "session_id", "headerName": "Session", "minWidth": 110},
+    {"field": "model_type", "headerName": "Model type", "minWidth": 160},
+    {"field": "model_version", "headerName": "Version"},
+    {"field": "status", "headerName": "Status", **STATUS_CELL},
+    {"field": "started_at", "headerName": "Started (UTC)", "minWidth": 150},
+    {"field": "duration", "headerName": "Duration"},
+    {
+        "field": "samples",
+        "headerName": "Samples",
+        "type": "numericColumn",
+        "valueFormatter": {"function": "d3.format(',')(params.value)"},
+    },
+    {
+        "field": "train_accuracy",
+        "headerName": "Train acc.",
+        "type": "numericColumn",
+        "valueFormatter": {"function": "d3.format('.1%')(params.value)"},
+    },
+    {
+        "field": "val_accuracy",
+        "headerName": "Val. acc.",
+        "type": "numericColumn",
+        "valueFormatter": {"function": "d3.format('.1%')(params.value)"},
+    },
+    {
+        "field": "val_loss",
+        "headerName": "Val. loss",
+        "type": "numericColumn",
+        "valueFormatter": {"function": "d3.format('.3f')(params.value)"},
+    },
+    {"field": "failure_reason", "headerName": "Failure reason", "minWidth": 160},
+]
+
+
+def session_rows(sessions: pd.DataFrame) -> list[dict]:
+    """Grid rows for training sessions, newest first, with readable times and durations."""
+    newest = sessions.sort_values("started_at", ascending=False)
+    rows = pd.DataFrame(
+        {
+            "id": newest["session_id"].astype(str),
+            "session_id": newest["session_id"].astype(str),
+            "model_type": newest["model_type"].astype(str).map(model_label),
+            "model_version": newest["model_version"].astype(str),
+            "status": newest["status"].astype(str),
+            "started_at": newest["started_at"].dt.strftime("%Y-%m-%d %H:%M"),
+            "duration": newest["duration_min"].map(fmt.duration),
+            "duration_min": newest["duration_min"].round(1),
+            "samples": newest["samples"].astype("int64"),
+            "train_accuracy": newest["train_accuracy"].round(4),
+            "val_accuracy": newest["val_accuracy"].round(4),
+            "val_loss": newest["val_loss"].round(4),
+            "gpu_util_mean": newest["gpu_util_mean"].round(3),
+            "gpu_mem_peak_gb": newest["gpu_mem_peak_gb"].round(2),
+            "failure_reason": newest["failure_reason"].fillna("").astype(str),
+        }
+    )
+    return rows.to_dict("records")
+
+
+VERSION_COLUMNS = [
+    {"field": "version", "headerName": "Version"},
+    {"field": "status", "headerName": "Status"},
+    {"field": "released_at", "headerName": "Released"},
+    {"field": "experiment_id", "headerName": "Experiment"},
+    {
+        "field": "alerts",
+        "headerName": "Alerts (n)",
+        "type": "numericColumn",
+        "valueFormatter": {"function": "d3.format(',')(params.value)"},
+    },
+    {
+        "field": "accuracy",
+        "headerName": "Accuracy",
+        "type": "numericColumn",
+        "valueFormatter": {"function": "d3.format('.1%')(params.value)"},
+    },
+    {
+        "field": "automation_rate",
+        "headerName": "Automation rate",
+        "type": "numericColumn",
+        "valueFormatter": {"function": "d3.format('.1%')(params.value)"},
+    },
+    {
+        "field": "false_positive_rate",
+        "headerName": "False-positive rate",
+        "type": "numericColumn",
+        "valueFormatter": {"function": "d3.format('.1%')(params.value)"},
+    },
+    {
+        "field": "response_min",
+        "headerName": "Response time (min)",
+        "type": "numericColumn",
+        "valueFormatter": {"function": "d3.format('.1f')(params.value)"},
+    },
+]
+
+
+def version_rows(table: pd.DataFrame) -> list[dict]:
+    rows = pd.DataFrame(
+        {
+            "id": table["experiment_id"].astype(str) + "/" + table["version"].astype(str),
+            "version": table["version"].astype(str),
+            "status": table["status"].fillna("").astype(str),
+            "released_at": table["released_at"].map(fmt.date),
+            "experiment_id": table["experiment_id"].astype(str),
+            "alerts": table["alerts"].astype("int64"),
+            "accuracy": table["accuracy"].round(4),
+            "automation_rate": table["automation_rate"].round(4),
+            "false_positive_rate": table["false_positive_rate"].round(4),
+            "response_min": table["response_min"].round(2),
+        }
+    )
+    return rows.to_dict("records")
+
+
+RESOURCE_SESSION_COLUMNS = [
+    {"field": "session_id", "headerName": "Session"},
+    {"field": "model_type", "headerName": "Model type", "minWidth": 160},
+    {"field": "status", "headerName": "Status", **STATUS_CELL},
+    {"field": "started_at", "headerName": "Started (UTC)", "minWidth": 150},
+    {"field": "duration", "headerName": "Duration"},
+    {
+        "field": "gpu_util_mean",
+        "headerName": "Mean GPU utilisation",
+        "type": "numericColumn",
+        "valueFormatter": {"function": "d3.format('.1%')(params.value)"},
+    },
+    {
+        "field": "gpu_mem_peak_gb",
+        "headerName": "Peak GPU memory (GB)",
+        "type": "numericColumn",
+        "valueFormatter": {"function": "d3.format('.1f')(params.value)"},
+    },
+]

@@ -1,0 +1,72 @@
+"""One look for every chart: colours, fonts, status colours, and the empty-state figure."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+TEMPLATE = "soc_dark"
+
+BACKGROUND = "rgba(0,0,0,0)"
+GRID = "rgba(148,163,184,0.15)"
+TEXT = "#cbd5e1"
+MUTED = "#94a3b8"
+
+# Session status colours, shared by charts and tables (green completed, blue active, red failed).
+STATUS_COLOURS = {"completed": "#22c55e", "active": "#3b82f6", "failed": "#ef4444"}
+# Series colours in order; training vs validation, control vs treatment use the first two.
+SERIES = ["#38bdf8", "#f59e0b", "#a78bfa", "#34d399", "#f472b6", "#facc15", "#60a5fa", "#fb7185"]
+GOOD, BAD, NEUTRAL = "#22c55e", "#ef4444", "#94a3b8"
+
+
+def _register_template() -> None:
+    template = go.layout.Template(pio.templates["plotly_dark"])
+    template.layout.update(
+        paper_bgcolor=BACKGROUND,
+        plot_bgcolor=BACKGROUND,
+        font={"family": "Inter, system-ui, -apple-system, Segoe UI, sans-serif", "color": TEXT},
+        colorway=SERIES,
+        margin={"l": 56, "r": 16, "t": 64, "b": 44},
+        title={"x": 0.01, "xanchor": "left", "font": {"size": 15}},
+        legend={"orientation": "h", "y": -0.18, "x": 0, "bgcolor": BACKGROUND},
+        hoverlabel={"namelength": -1},
+        xaxis={"gridcolor": GRID, "zeroline": False},
+        yaxis={"gridcolor": GRID, "zeroline": False},
+    )
+    pio.templates[TEMPLATE] = template
+
+
+_register_template()
+
+
+def titled(figure: go.Figure, title: str, subtitle: str, height: int = 340) -> go.Figure:
+    """Give `figure` the house template, a title and a subtitle naming population and period."""
+    # Subplot titles sit above the plot area, so they need room below the figure's subtitle.
+    has_subplot_titles = any(
+        annotation.yref == "paper" and annotation.y is not None and annotation.y >= 1
+        for annotation in figure.layout.annotations
+    )
+    figure.update_layout(
+        template=TEMPLATE,
+        height=height,
+        margin={"t": 96 if has_subplot_titles else 64},
+        title={"text": title, "subtitle": {"text": subtitle, "font": {"color": MUTED, "size": 12}}},
+    )
+    return figure
+
+
+def empty_figure(title: str, message: str, height: int = 340) -> go.Figure:
+    """A chart-sized figure that says why there is nothing to draw."""
+    figure = go.Figure()
+    figure.add_annotation(
+        text=message,
+        showarrow=False,
+        xref="paper",
+        yref="paper",
+        x=0.5,
+        y=0.5,
+        font={"size": 14, "color": MUTED},
+    )
+    figure.update_xaxes(visible=False)
+    figure.update_yaxes(visible=False)
+    return titled(figure, title, "No data for the current filters", height)

@@ -1,0 +1,5 @@
+"""The query cache (flask-caching), attached to the app with `cache.init_app(app)`."""
+
+from flask_caching import Cache
+
+cache = Cache()

@@ -1,0 +1,50 @@
+"""Component ids, one constant each, prefixed by page: ov-, tr-, ab-, dq-, rs- (none: shell)."""
+
+# Shell: location, global filters, live refresh, navigation.
+URL = "url"
+RANGE = "filter-range"
+MODEL = "filter-model"
+FILTER_ERROR = "filter-error"
+REFRESH = "refresh-interval"
+REFRESH_PAUSE = "refresh-pause"
+UPDATED_AT = "updated-at"
+NAV_LINK = "nav-link"  # pattern-matching type: {"type": NAV_LINK, "path": "/training"}
+DATA_WARNING = "data-warning"
+
+# Overview
+OV_KPIS = "ov-kpis"
+OV_LIVE = "ov-live-session"
+OV_IMPACT = "ov-impact"
+OV_IMPACT_CHART = "ov-impact-chart"
+OV_SESSIONS = "ov-sessions"
+
+# Training
+TR_KPIS = "tr-kpis"
+TR_LIVE = "tr-live-session"
+TR_ACCURACY = "tr-accuracy-chart"
+TR_LOSS = "tr-loss-chart"
+TR_DURATION = "tr-duration-chart"
+TR_SESSIONS = "tr-sessions"
+TR_SESSIONS_EXPORT = "tr-sessions-export"
+TR_DETAIL = "tr-session-detail"
+TR_DETAIL_TITLE = "tr-session-detail-title"
+TR_DETAIL_CURVES = "tr-session-curves"
+TR_DETAIL_GPU = "tr-session-gpu"
+
+# A/B Testing
+AB_VERSIONS = "ab-version-table"
+AB_VERSIONS_EXPORT = "ab-version-table-export"
+AB_TRENDS = "ab-version-trends"
+AB_TREND_METRIC = "ab-trend-metric"
+
+# Data Quality
+DQ_INDICATORS = "dq-indicators"
+DQ_TRENDS = "dq-trends"
+
+# Resources
+RS_KPIS = "rs-kpis"
+RS_UTILISATION = "rs-utilisation-chart"
+RS_MEMORY = "rs-memory-chart"
+RS_HEATMAP = "rs-gpu-heatmap"
+RS_SESSIONS = "rs-sessions"
+RS_SESSIONS_EXPORT = "rs-sessions-export"

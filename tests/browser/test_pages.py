@@ -1,0 +1,130 @@
+"""Every page in headless Chromium: by nav link and direct URL, filters, links that reproduce."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.support.ui import Select
+
+from dashboard import create_app, ids
+from tests.conftest import testing_config
+
+pytestmark = pytest.mark.browser
+
+PAGES = {
+    "/": ids.OV_IMPACT_CHART,
+    "/training": ids.TR_ACCURACY,
+    "/ab-testing": ids.AB_TRENDS,
+    "/data-quality": ids.DQ_TRENDS,
+    "/resources": ids.RS_UTILISATION,
+}
+
+PLOTTED_POINTS = """
+const graph = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');
+if (!graph || !graph.data) { return -1; }
+return graph.data.reduce((n, trace) => n + ((trace.x || trace.z || []).length), 0);
+"""
+SUBTITLE = """
+const graph = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');
+return graph && graph.layout && graph.layout.title && graph.layout.title.subtitle
+    ? graph.layout.title.subtitle.text : null;
+"""
+
+
+@pytest.fixture
+def dashboard(dash_duo):
+    dash_duo.start_server(create_app(testing_config()))
+    return dash_duo
+
+
+def wait_for_chart(duo, graph_id: str, timeout: float = 20) -> None:
+    duo.wait_for_element(f"#{graph_id} .js-plotly-plot", timeout=timeout)
+    duo._wait_for(
+        lambda _driver: duo.driver.execute_script(PLOTTED_POINTS, graph_id) > 0,
+        timeout=timeout,
+        msg=f"{graph_id} never drew data",
+    )
+
+
+def subtitle(duo, graph_id: str) -> str:
+    return duo.driver.execute_script(SUBTITLE, graph_id) or ""
+
+
+def wait_for_subtitle(duo, graph_id: str, text: str, timeout: float = 20) -> None:
+    duo._wait_for(
+        lambda _driver: text in subtitle(duo, graph_id),
+        timeout=timeout,
+        msg=f"{graph_id} subtitle never showed {text!r}: {subtitle(duo, graph_id)!r}",
+    )
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_every_page_opens_by_direct_url_with_charts_and_no_console_errors(dashboard, path):
+    dashboard.wait_for_page(url=f"{dashboard.server_url}{path}")
+    wait_for_chart(dashboard, PAGES[path])
+    assert dashboard.get_logs() == []
+
+
+def test_every_page_opens_by_its_nav_link(dashboard):
+    dashboard.wait_for_page(url=dashboard.server_url)
+    wait_for_chart(dashboard, PAGES["/"])
+    for path, graph_id in [*list(PAGES.items())[1:], ("/", PAGES["/"])]:
+        dashboard.find_element(
+            f"#navbarContent a[href^='{path}?'], a.nav-link[href^='{path}?']"
+        ).click()
+        wait_for_chart(dashboard, graph_id)
+        assert dashboard.driver.current_url.split("?")[0].endswith(path)
+    assert dashboard.get_logs() == []
+
+
+def test_changing_each_filter_changes_the_figures_and_the_link(dashboard):
+    dashboard.wait_for_page(url=f"{dashboard.server_url}/training")
+    wait_for_subtitle(dashboard, ids.TR_ACCURACY, "All Models · Last 30 Days")
+    before = dashboard.driver.execute_script(PLOTTED_POINTS, ids.TR_ACCURACY)
+    Select(dashboard.find_element(f"#{ids.RANGE}")).select_by_value("7d")
+    wait_for_subtitle(dashboard, ids.TR_ACCURACY, "All Models · Last 7 Days")
+    assert dashboard.driver.execute_script(PLOTTED_POINTS, ids.TR_ACCURACY) < before
+    Select(dashboard.find_element(f"#{ids.MODEL}")).select_by_value("threat_detection")
+    wait_for_subtitle(dashboard, ids.TR_ACCURACY, "Threat Detection · Last 7 Days")
+    assert "range=7d" in dashboard.driver.current_url
+    assert "model=threat_detection" in dashboard.driver.current_url
+    assert dashboard.get_logs() == []
+
+
+def test_filters_survive_navigation_and_a_link_reproduces_the_view(dashboard):
+    link = f"{dashboard.server_url}/resources?range=7d&model=incident_classification"
+    dashboard.wait_for_page(url=link)
+    wait_for_subtitle(dashboard, ids.RS_UTILISATION, "Incident Classification · Last 7 Days")
+    assert (
+        Select(dashboard.find_element(f"#{ids.RANGE}")).first_selected_option.get_attribute("value")
+        == "7d"
+    )
+    dashboard.find_element("a.nav-link[href^='/training?']").click()
+    wait_for_subtitle(dashboard, ids.TR_ACCURACY, "Incident Classification · Last 7 Days")
+    dashboard.driver.refresh()
+    wait_for_subtitle(dashboard, ids.TR_ACCURACY, "Incident Classification · Last 7 Days")
+    assert dashboard.get_logs() == []
+
+
+def test_an_unknown_filter_in_the_link_falls_back_with_a_message(dashboard):
+    dashboard.wait_for_page(url=f"{dashboard.server_url}/?range=forever")
+    dashboard.wait_for_contains_text(f"#{ids.FILTER_ERROR}", "unknown time range 'forever'")
+    wait_for_subtitle(dashboard, ids.OV_IMPACT_CHART, "Last 30 Days")
+    assert dashboard.get_logs() == []
+
+
+def test_an_unknown_path_shows_the_not_found_page(dashboard):
+    dashboard.wait_for_page(url=f"{dashboard.server_url}/no-such-report")
+    dashboard.wait_for_contains_text("#_pages_content", "Page not found")
+    assert dashboard.get_logs() == []
+
+
+def test_selecting_a_session_drills_down(dashboard):
+    dashboard.wait_for_page(url=f"{dashboard.server_url}/training?range=7d")
+    wait_for_chart(dashboard, ids.TR_DETAIL_CURVES)
+    cells = dashboard.find_elements(
+        f"#{ids.TR_SESSIONS} .ag-row[row-index='2'] .ag-cell[col-id='session_id']"
+    )
+    session_id = cells[0].text
+    cells[0].click()
+    dashboard.wait_for_contains_text(f"#{ids.TR_DETAIL_TITLE}", session_id)
+    assert dashboard.get_logs() == []

@@ -1,0 +1,177 @@
+"""Every page's callbacks called as plain functions: what they return for the filters."""
+
+from __future__ import annotations
+
+import pytest
+from dash.exceptions import PreventUpdate
+
+from dashboard.callbacks import ab_testing, data_quality, overview, resources, shell, training
+from dashboard.components import format as fmt
+from dashboard.data import queries
+from dashboard.data.filters import DEFAULT_MODEL, DEFAULT_RANGE
+
+FORGED = [
+    ("365d", "all"),
+    ("30d", "<script>alert(1)</script>"),
+    (["30d"], "all"),
+    ({"x": 1}, "all"),
+    (None, None),
+    ("30d", 7),
+]
+
+
+@pytest.fixture(autouse=True)
+def app_context(app):
+    with app.server.app_context():
+        yield
+
+
+def text_of(component) -> str:
+    """All the text a component tree shows, space-separated."""
+    if isinstance(component, (str, int, float)):
+        return str(component)
+    children = getattr(component, "children", None)
+    if children is None:
+        return ""
+    if not isinstance(children, (list, tuple)):
+        children = [children]
+    return " ".join(part for part in (text_of(child) for child in children) if part)
+
+
+def card_texts(cards) -> list[str]:
+    return [text_of(card) for card in cards]
+
+
+def trace_points(figure) -> int:
+    return sum(len(trace.x) for trace in figure.data if trace.x is not None)
+
+
+@pytest.mark.parametrize(
+    "callback",
+    [
+        overview.headline,
+        overview.impact,
+        overview.last_sessions,
+        training.training_overview,
+        ab_testing.version_table,
+        data_quality.quality,
+        resources.resources,
+    ],
+)
+@pytest.mark.parametrize(("range_key", "model"), FORGED)
+def test_forged_filters_never_reach_the_query_layer(callback, range_key, model):
+    with pytest.raises(PreventUpdate):
+        callback(range_key, model, None)
+
+
+def test_overview_headline_shows_the_filtered_samples_and_the_current_version():
+    cards, live = overview.headline("30d", "all", None)
+    texts = card_texts(cards)
+    total = queries.sessions_in_range("30d", "all")["samples"].sum()
+    assert "v5.2.1" in texts[0]
+    assert "Active" in texts[1]
+    assert fmt.count(total) in texts[2]
+    assert "Training now" in str(live.children[0].children)
+
+
+def test_overview_impact_gives_three_kpis_and_a_chart_with_data():
+    cards, figure = overview.impact("90d", "all", None)
+    assert len(cards) == 3
+    assert "→" in card_texts(cards)[0]
+    assert trace_points(figure) > 0
+    assert "Live alerts" in figure.layout.title.subtitle.text
+
+
+def test_overview_changes_with_the_model_filter():
+    everything = card_texts(overview.headline("30d", "all", None)[0])[2]
+    one_type = card_texts(overview.headline("30d", "response_automation", None)[0])[2]
+    assert everything != one_type
+
+
+def test_last_sessions_lists_ten_newest_first():
+    rows = overview.last_sessions("30d", "all", None)
+    assert len(rows) == 10
+    assert [row["started_at"] for row in rows] == sorted(
+        (row["started_at"] for row in rows), reverse=True
+    )
+
+
+def test_training_overview_fills_every_output():
+    cards, _live, accuracy, loss, duration, rows = training.training_overview("7d", "all", None)
+    assert len(cards) == 4
+    assert trace_points(accuracy) > 0 and trace_points(loss) > 0 and trace_points(duration) > 0
+    assert len(rows) == len(queries.sessions_in_range("7d", "all"))
+    assert {row["status"] for row in rows} <= {"active", "completed", "failed"}
+
+
+def test_training_drill_down_defaults_to_the_newest_session_and_rejects_forged_ids():
+    rows = training.training_overview("7d", "all", None)[-1]
+    title, curves, gpu = training.session_detail([], rows)
+    assert rows[0]["session_id"] in title
+    assert trace_points(curves) > 0 and trace_points(gpu) > 0
+    for forged in ([{"session_id": "TS-999999999"}], [{"session_id": ["x"]}], ["nope"], "x"):
+        with pytest.raises(PreventUpdate):
+            training.session_detail(forged, [])
+
+
+def test_empty_filters_give_a_clear_empty_state():
+    # A 24-hour window of one model type can be empty; the figure then says so instead of failing.
+    for model in (
+        "threat_detection",
+        "false_positive_filter",
+        "incident_classification",
+        "response_automation",
+    ):
+        figure = training.training_overview("24h", model, None)[2]
+        if not figure.data:
+            assert "No training sessions" in figure.layout.annotations[0].text
+
+
+def test_version_table_and_trends():
+    rows = ab_testing.version_table("30d", "all", None)
+    assert [row["version"] for row in rows][:5] == [
+        "v4.1.0",
+        "v4.2.0",
+        "v5.0.0",
+        "v5.1.0",
+        "v5.2.1",
+    ]
+    figure = ab_testing.version_trends("90d", "all", None, "false_positive_rate")
+    assert len(figure.data) >= 2, "90 days span more than one version"
+    with pytest.raises(PreventUpdate):
+        ab_testing.version_trends("90d", "all", None, "__class__")
+
+
+def test_data_quality_gives_eight_indicators_and_their_trends():
+    cards, figure = data_quality.quality("7d", "all", None)
+    texts = card_texts(cards)
+    assert len(cards) == 8
+    assert texts[0].startswith("Data quality score 94.")
+    assert len(figure.data) == 8
+
+
+def test_resources_fill_every_output():
+    cards, utilisation, memory, heatmap, rows = resources.resources("24h", "all", None)
+    assert len(cards) == 4
+    assert trace_points(utilisation) > 0 and trace_points(memory) > 0 and heatmap.data
+    assert rows
+
+
+def test_url_query_sets_the_filters_and_flags_unknown_values():
+    assert shell.filters_from_url("?range=7d&model=threat_detection", "30d", "all")[:2] == (
+        "7d",
+        "threat_detection",
+    )
+    range_key, model, message = shell.filters_from_url("?range=forever&model=x", "7d", "all")
+    assert (range_key, model) == (DEFAULT_RANGE, shell.no_update)
+    assert "unknown time range 'forever' and model type 'x'" in message.children
+    assert shell.filters_from_url(["not", "a", "string"], DEFAULT_RANGE, DEFAULT_MODEL)[:2] == (
+        shell.no_update,
+        shell.no_update,
+    )
+
+
+def test_data_status_says_when_the_data_is_from():
+    updated, warning = shell.data_status(None, "/")
+    assert updated.startswith("Data as of 2026-11-26 13:30 UTC")
+    assert warning is None
