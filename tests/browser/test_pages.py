@@ -22,7 +22,8 @@ PLOTTED_POINTS = """
 const graph = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');
 if (!graph || !graph.calcdata) { return -1; }
 // calcdata holds the points Plotly computed, whatever encoding the figure arrived in.
-return graph.calcdata.reduce((n, points) => n + points.filter(p => p.y !== undefined || p.z !== undefined).length, 0);
+const drawn = (points) => points.filter(p => p.y !== undefined || p.z !== undefined).length;
+return graph.calcdata.reduce((n, points) => n + drawn(points), 0);
 """
 SUBTITLE = """
 const graph = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');
