@@ -17,11 +17,13 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import (
     confint_proportions_2indep,
+    proportion_confint,
     proportion_effectsize,
     proportions_ztest,
 )
 
 P_VALUE_METHODS = ("holm", "fdr_bh")
+NON_INFERIOR, INCONCLUSIVE, INFERIOR = "non_inferior", "inconclusive", "inferior"
 SHARE_TOLERANCE = 1e-6
 MIN_SAMPLE_PER_ARM = 2
 
@@ -70,6 +72,12 @@ class SrmResult(TypedDict):
     threshold: float
     mismatch: bool
     expected: list[float]
+
+
+class NonInferiority(TypedDict):
+    margin: float
+    worst_case: float
+    status: str  # NON_INFERIOR, INCONCLUSIVE or INFERIOR
 
 
 class AdditionalSample(TypedDict):
@@ -309,19 +317,9 @@ def sample_size_per_arm(
     power = _check_open_unit(power, "power")
 
     effect_size = abs(float(proportion_effectsize(p_treatment, p_control)))
-    analysis = NormalIndPower()
-    smallest_power = analysis.power(effect_size, nobs1=MIN_SAMPLE_PER_ARM, alpha=alpha, ratio=1.0)
-    if smallest_power >= power:
-        return MIN_SAMPLE_PER_ARM
-    n = float(
-        analysis.solve_power(
-            effect_size=effect_size, alpha=alpha, power=power, ratio=1.0, alternative="two-sided"
-        )
+    return _solve_sample(
+        effect_size, alpha, power, "p_treatment is too close to p_control to size the test"
     )
-    if not math.isfinite(n):
-        raise ValueError("p_treatment is too close to p_control to size the test")
-    # Root-finder noise in the last digits must not add a whole alert.
-    return math.ceil(round(n, 6))
 
 
 def additional_sample_needed(
@@ -356,6 +354,104 @@ def additional_sample_needed(
         additional_control=max(0, required - n_control),
         additional_treatment=max(0, required - n_treatment),
     )
+
+
+def rate_interval(
+    successes: ArrayLike, trials: ArrayLike, alpha: float = 0.05
+) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of each rate ``successes / trials`` (arrays or scalars).
+
+    The same score interval the Newcombe difference interval is built from, so a rate's interval
+    and a difference's interval agree. Rows with no trials give NaN.
+    """
+    alpha = _check_open_unit(alpha, "alpha")
+    x = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        low, high = proportion_confint(x, np.where(n > 0, n, np.nan), alpha=alpha, method="wilson")
+    return np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+
+
+def mean_interval(
+    mean: ArrayLike, sd: ArrayLike, n: ArrayLike, alpha: float = 0.05
+) -> tuple[np.ndarray, np.ndarray]:
+    """Student t interval of each mean from its sample SD and size; NaN below two values."""
+    alpha = _check_open_unit(alpha, "alpha")
+    mean, sd, n = (np.asarray(values, dtype=float) for values in (mean, sd, n))
+    df = np.where(n >= MIN_SAMPLE_PER_ARM, n - 1, np.nan)
+    margin = stats.t.ppf(1 - alpha / 2, df) * sd / np.sqrt(n)
+    return mean - margin, mean + margin
+
+
+def non_inferiority(
+    ci_low: float, ci_high: float, margin: float, lower_is_better: bool = True
+) -> NonInferiority:
+    """Non-inferiority of a treatment from the interval of treatment - control.
+
+    ``worst_case`` is the interval's bound on the worse side, as a worsening (positive = worse).
+    ``status`` is NON_INFERIOR when even that worst case is within ``margin``, INFERIOR when the
+    whole interval is worse than ``margin``, and INCONCLUSIVE otherwise. With a two-sided 95%
+    interval this is the usual one-sided test at the 2.5% level.
+    """
+    if isinstance(margin, bool) or not isinstance(margin, numbers.Real) or not margin >= 0:
+        raise ValueError(f"margin must be a non-negative number, got {margin!r}")
+    worse_low, worse_high = (ci_low, ci_high) if lower_is_better else (-ci_high, -ci_low)
+    if worse_high < margin:
+        status = NON_INFERIOR
+    elif worse_low > margin:
+        status = INFERIOR
+    else:
+        status = INCONCLUSIVE
+    return NonInferiority(margin=float(margin), worst_case=float(worse_high), status=status)
+
+
+def additional_sample_needed_for_means(
+    control: ArrayLike, treatment: ArrayLike, alpha: float = 0.05, power: float = 0.8
+) -> AdditionalSample:
+    """How many more values each arm needs to detect the observed difference of means.
+
+    The observed difference and the two arms' SDs are taken as the true ones: Cohen's d over the
+    root mean square of the SDs, sized for two equal arms with ``NormalIndPower``. All three
+    values are ``None`` when the means are equal; a difference between two constant arms needs
+    only the minimum sample.
+    """
+    control_values = _check_sample(control, "control")
+    treatment_values = _check_sample(treatment, "treatment")
+    alpha = _check_open_unit(alpha, "alpha")
+    power = _check_open_unit(power, "power")
+
+    difference = abs(float(np.mean(treatment_values) - np.mean(control_values)))
+    if difference == 0:
+        return AdditionalSample(
+            required_per_arm=None, additional_control=None, additional_treatment=None
+        )
+    spread = math.sqrt((np.var(control_values, ddof=1) + np.var(treatment_values, ddof=1)) / 2)
+    required = (
+        MIN_SAMPLE_PER_ARM
+        if spread == 0
+        else _solve_sample(difference / spread, alpha, power, "the means are too close to size")
+    )
+    return AdditionalSample(
+        required_per_arm=required,
+        additional_control=max(0, required - control_values.size),
+        additional_treatment=max(0, required - treatment_values.size),
+    )
+
+
+def _solve_sample(effect_size: float, alpha: float, power: float, too_small: str) -> int:
+    """Per-arm size of two equal arms for Cohen's ``effect_size``, at least the minimum."""
+    analysis = NormalIndPower()
+    if analysis.power(effect_size, nobs1=MIN_SAMPLE_PER_ARM, alpha=alpha, ratio=1.0) >= power:
+        return MIN_SAMPLE_PER_ARM
+    n = float(
+        analysis.solve_power(
+            effect_size=effect_size, alpha=alpha, power=power, ratio=1.0, alternative="two-sided"
+        )
+    )
+    if not math.isfinite(n):
+        raise ValueError(too_small)
+    # Root-finder noise in the last digits must not add a whole alert.
+    return math.ceil(round(n, 6))
 
 
 def _check_count(value: object, name: str) -> int:

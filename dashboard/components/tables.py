@@ -22,12 +22,12 @@ STATUS_CELL = {
 def data_grid(
     grid_id: str,
     columns: list[dict],
-    height: int = 380,
+    height: int | None = 380,
     export_name: str = "export",
     selectable: bool = False,
     page_size: int | None = None,
 ) -> dag.AgGrid:
-    """An empty grid with `columns`; a callback fills rowData."""
+    """An empty grid with `columns`; a callback fills rowData. `height=None` fits the rows."""
     options: dict = {
         "animateRows": False,
         "suppressCellFocus": not selectable,
@@ -39,6 +39,8 @@ def data_grid(
             "enableClickSelection": True,
             "checkboxes": False,
         }
+    if height is None:
+        options["domLayout"] = "autoHeight"
     if page_size:
         options.update(
             pagination=True, paginationPageSize=page_size, paginationPageSizeSelector=False
@@ -57,7 +59,7 @@ def data_grid(
         dashGridOptions=options,
         csvExportParams={"fileName": f"{export_name}.csv"},
         getRowId="params.data.id",
-        style={"height": f"{height}px", "width": "100%"},
+        style={"width": "100%"} if height is None else {"height": f"{height}px", "width": "100%"},
         className="grid",
     )
 
@@ -133,6 +135,28 @@ def session_rows(sessions: pd.DataFrame) -> list[dict]:
     return rows.to_dict("records")
 
 
+def _version_interval_column(field: str, header: str, percent: bool) -> dict:
+    """A numeric column of VERSION_COLUMNS showing its value and 95% interval, sorted by the
+    value: '90.0% (89.1-90.9)' for a rate, '7.21 (7.09-7.33)' for minutes."""
+    number = "d3.format('.1f')(%s * 100)" if percent else "d3.format('.2f')(%s)"
+    value, low, high = (
+        number % f"params.{part}" for part in ("value", f"data.{field}_low", f"data.{field}_high")
+    )
+    unit = " + '%'" if percent else ""
+    interval = f"' (' + {low} + '–' + {high} + ')'"
+    return {
+        "field": field,
+        "headerName": header,
+        "type": "numericColumn",
+        "minWidth": 170,
+        "headerTooltip": f"{header} with its 95% interval",
+        "valueFormatter": {
+            "function": f"params.value == null ? '' : {value}{unit} + "
+            f"(params.data.{field}_low == null ? '' : {interval})"
+        },
+    }
+
+
 VERSION_COLUMNS = [
     {"field": "version", "headerName": "Version"},
     {"field": "status", "headerName": "Status"},
@@ -144,34 +168,23 @@ VERSION_COLUMNS = [
         "type": "numericColumn",
         "valueFormatter": {"function": "d3.format(',')(params.value)"},
     },
+    _version_interval_column("accuracy", "Accuracy", percent=True),
+    _version_interval_column("automation_rate", "Automation rate", percent=True),
+    _version_interval_column("false_positive_rate", "False-positive rate", percent=True),
+    _version_interval_column("response_min", "Response time (min)", percent=False),
     {
-        "field": "accuracy",
-        "headerName": "Accuracy",
+        "field": "responded",
+        "headerName": "Responses (n)",
         "type": "numericColumn",
-        "valueFormatter": {"function": "d3.format('.1%')(params.value)"},
-    },
-    {
-        "field": "automation_rate",
-        "headerName": "Automation rate",
-        "type": "numericColumn",
-        "valueFormatter": {"function": "d3.format('.1%')(params.value)"},
-    },
-    {
-        "field": "false_positive_rate",
-        "headerName": "False-positive rate",
-        "type": "numericColumn",
-        "valueFormatter": {"function": "d3.format('.1%')(params.value)"},
-    },
-    {
-        "field": "response_min",
-        "headerName": "Response time (min)",
-        "type": "numericColumn",
-        "valueFormatter": {"function": "d3.format('.1f')(params.value)"},
+        "valueFormatter": {"function": "d3.format(',')(params.value)"},
     },
 ]
+VERSION_INTERVAL_FIELDS = ("accuracy", "automation_rate", "false_positive_rate", "response_min")
 
 
 def version_rows(table: pd.DataFrame) -> list[dict]:
+    """Grid rows of each version's treatment arm: n, levels, and `<field>_low`/`_high` bounds
+    of the 95% intervals that `table` carries."""
     rows = pd.DataFrame(
         {
             "id": table["experiment_id"].astype(str) + "/" + table["version"].astype(str),
@@ -180,13 +193,15 @@ def version_rows(table: pd.DataFrame) -> list[dict]:
             "released_at": table["released_at"].map(fmt.date),
             "experiment_id": table["experiment_id"].astype(str),
             "alerts": table["alerts"].astype("int64"),
-            "accuracy": table["accuracy"].round(4),
-            "automation_rate": table["automation_rate"].round(4),
-            "false_positive_rate": table["false_positive_rate"].round(4),
-            "response_min": table["response_min"].round(2),
+            "responded": table["responded"].astype("int64"),
         }
     )
-    return rows.to_dict("records")
+    for field in VERSION_INTERVAL_FIELDS:
+        digits = 2 if field == "response_min" else 4
+        for column in (field, f"{field}_low", f"{field}_high"):
+            rows[column] = table[column].astype("float64").round(digits)
+    # NaN is not JSON: a missing interval goes to the browser as null.
+    return rows.astype(object).where(rows.notna(), None).to_dict("records")
 
 
 RESOURCE_SESSION_COLUMNS = [

@@ -1,10 +1,12 @@
-"""A/B Testing: each model version in its release experiment, and per-version live trends."""
+"""A/B Testing: a control vs treatment comparison with its verdicts, each model version in its
+release experiment, and per-version live trends."""
 
 import dash
 import dash_bootstrap_components as dbc
 from dash import html
 
 from dashboard import ids
+from dashboard.components.ab_controls import comparison_picker
 from dashboard.components.layout import chart, loading, page_header, section
 from dashboard.components.soc_charts import SOC_KPIS
 from dashboard.components.tables import VERSION_COLUMNS, data_grid, export_button
@@ -30,11 +32,28 @@ def layout(**_query: str) -> html.Div:
         [
             page_header(
                 "A/B Testing",
-                "Model versions compared on the pilot cohort of their "
-                "release experiments, and how each version performs on live alerts.",
+                "Is a new model version really better? Control vs treatment on the pilot cohort "
+                "of an experiment, with 95% intervals and significance corrected for testing "
+                "four metrics at once.",
+            ),
+            comparison_picker(),
+            html.Div(loading(html.Div(id=ids.AB_SUMMARY)), className="mt-3"),
+            html.Div(id=ids.AB_SRM, className="mt-3"),
+            html.Div(id=ids.AB_GUARDRAIL, className="mt-3"),
+            section("Verdict per metric", loading(html.Div(id=ids.AB_VERDICTS))),
+            dbc.Row(
+                [
+                    dbc.Col(chart(ids.AB_FOREST, height=380), xs=12, xl=5),
+                    dbc.Col(chart(ids.AB_CUMULATIVE, height=380), xs=12, xl=7),
+                ],
+                className="g-3 mt-1",
             ),
             section(
-                "Model versions in their release experiments",
+                "The figures behind the verdicts",
+                dbc.Card(dbc.CardBody(html.Div(id=ids.AB_RESULTS)), className="chart-card"),
+            ),
+            section(
+                "Model versions in their release experiments (treatment arm, 95% intervals)",
                 loading(
                     data_grid(
                         ids.AB_VERSIONS, VERSION_COLUMNS, height=330, export_name="model-versions"

@@ -1,0 +1,125 @@
+"""A/B charts: a forest plot of relative changes and the cumulative effect over the days."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dashboard.components.ab_verdicts import METRIC_BY_KEY, METRICS, MetricResult, relative, tone
+from dashboard.components.theme import BAD, GOOD, MUTED, NEUTRAL, SERIES, empty_figure, titled
+
+TONE_COLOURS = {"good": GOOD, "bad": BAD, "neutral": NEUTRAL}
+ZERO_LINE = {"color": MUTED, "width": 1, "dash": "dot"}
+
+
+def _direction_label(key: str) -> str:
+    metric = METRIC_BY_KEY[key]
+    return f"{metric.label} ({'↓' if metric.lower_is_better else '↑'} better)"
+
+
+def forest_figure(results: list[MetricResult], subtitle: str) -> go.Figure:
+    """Each metric's relative change with its 95% interval; green or red only if significant."""
+    title = "Relative change, with 95% intervals"
+    if not results:
+        return empty_figure(title, "Nothing to compare")
+    figure = go.Figure()
+    for result in reversed(results):  # the first metric on top
+        metric = METRIC_BY_KEY[result["metric"]]
+        colour = TONE_COLOURS[tone(metric, result)]
+        lift, low, high = (
+            result["relative_lift"] * 100,
+            result["relative_ci_low"] * 100,
+            result["relative_ci_high"] * 100,
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=[lift],
+                y=[_direction_label(metric.key)],
+                mode="markers+text",
+                text=[relative(result["relative_lift"])],
+                textposition="top center",
+                textfont={"color": colour},
+                marker={"size": 11, "color": colour, "symbol": "diamond"},
+                error_x={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [high - lift],
+                    "arrayminus": [lift - low],
+                    "color": colour,
+                    "thickness": 2.5,
+                    "width": 6,
+                },
+                name=metric.label,
+                hovertemplate=f"{metric.label}: %{{x:+.1f}}% (95% CI {low:+.1f}% to "
+                f"{high:+.1f}%)<extra></extra>",
+            )
+        )
+    figure.add_vline(x=0, line=ZERO_LINE)
+    figure.update_layout(showlegend=False)
+    figure.update_xaxes(title_text="Treatment vs control (%)", ticksuffix="%", zeroline=False)
+    figure.update_yaxes(automargin=True)
+    return titled(figure, title, subtitle)
+
+
+def cumulative_figure(effects: pd.DataFrame, subtitle: str) -> go.Figure:
+    """Per metric, treatment minus control on all alerts up to each day, with its interval.
+
+    `effects` has columns day, metric, difference, ci_low, ci_high (rates as fractions).
+    """
+    title = "Cumulative effect over the days"
+    if effects.empty:
+        return empty_figure(
+            title, "Both arms need alerts on the same days to follow the effect", height=420
+        )
+    figure = make_subplots(
+        rows=2,
+        cols=2,
+        shared_xaxes=True,
+        vertical_spacing=0.14,
+        horizontal_spacing=0.08,
+        subplot_titles=[
+            f"{metric.label} ({'min' if metric.in_minutes else 'pts'})" for metric in METRICS
+        ],
+    )
+    for index, metric in enumerate(METRICS):
+        row, col = divmod(index, 2)
+        rows = effects[effects["metric"] == metric.key]
+        factor, unit = (1.0, " min") if metric.in_minutes else (100.0, " pts")
+        colour = SERIES[index]
+        figure.add_trace(
+            go.Scatter(
+                x=pd.concat([rows["day"], rows["day"][::-1]]),
+                y=pd.concat([rows["ci_high"], rows["ci_low"][::-1]]) * factor,
+                mode="lines",
+                fill="toself",
+                fillcolor="rgba(148,163,184,0.18)",
+                line={"width": 0},
+                hoverinfo="skip",
+                name="95% interval",
+                showlegend=index == 0,
+            ),
+            row=row + 1,
+            col=col + 1,
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=rows["day"],
+                y=rows["difference"] * factor,
+                mode="lines+markers",
+                line={"color": colour, "width": 2},
+                marker={"size": 5},
+                name=metric.label,
+                showlegend=False,
+                customdata=(rows[["ci_low", "ci_high"]] * factor).to_numpy(),
+                hovertemplate=f"%{{x|%Y-%m-%d}}<br>{metric.label}: %{{y:+.2f}}{unit}"
+                f"<br>95% CI %{{customdata[0]:+.2f}} to %{{customdata[1]:+.2f}}{unit}"
+                "<extra></extra>",
+            ),
+            row=row + 1,
+            col=col + 1,
+        )
+        figure.add_hline(y=0, line=ZERO_LINE, row=row + 1, col=col + 1)
+    figure.update_annotations(font={"size": 12})
+    figure.update_layout(legend={"y": -0.12})
+    return titled(figure, title, subtitle, height=420)

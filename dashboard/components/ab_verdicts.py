@@ -1,0 +1,326 @@
+"""A/B verdicts a manager can read: per-metric sentences, cards and the detailed results table.
+
+The builders take `MetricResult`s (one per metric, treatment minus control) and never compute
+statistics; colours follow the metric's direction (lower is better for false positives and
+response time) and only a significant change earns green or red.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypedDict
+
+import dash_bootstrap_components as dbc
+from dash import html
+
+from dashboard.components import format as fmt
+
+MINUS = "−"
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str  # as a heading: "False-positive rate"
+    noun: str  # inside a sentence: "false-positive rate"
+    lower_is_better: bool
+    in_minutes: bool = False  # a mean in minutes, not a rate
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric("accuracy", "Accuracy", "accuracy", lower_is_better=False),
+    Metric("automation_rate", "Automation rate", "automation rate", lower_is_better=False),
+    Metric(
+        "false_positive_rate", "False-positive rate", "false-positive rate", lower_is_better=True
+    ),
+    Metric(
+        "response_min", "Response time", "mean response time", lower_is_better=True, in_minutes=True
+    ),
+)
+METRIC_BY_KEY = {metric.key: metric for metric in METRICS}
+
+
+class MetricResult(TypedDict):
+    """One metric's comparison; differences are treatment minus control."""
+
+    metric: str
+    control_value: float
+    treatment_value: float
+    n_control: int
+    n_treatment: int
+    difference: float
+    ci_low: float
+    ci_high: float
+    relative_lift: float
+    relative_ci_low: float
+    relative_ci_high: float
+    p_value: float
+    adjusted_p_value: float  # Holm across the metrics shown together
+    significant: bool  # adjusted_p_value below alpha
+    # For a change that is not significant: alerts per arm that would detect it, and how many
+    # more each arm needs (None when the change cannot be sized, e.g. no change at all).
+    required_per_arm: int | None
+    more_control: int | None
+    more_treatment: int | None
+
+
+def signed(value: float, digits: int = 1) -> str:
+    """A signed number with a typographic minus sign: 2.5 -> '+2.5'."""
+    return f"{value:+.{digits}f}".replace("-", MINUS)
+
+
+def plain(value: float, digits: int = 1) -> str:
+    return f"{value:.{digits}f}".replace("-", MINUS)
+
+
+def level(metric: Metric, value: float) -> str:
+    """A level on screen: '43.9%' or '7.19 min'."""
+    return fmt.minutes(value, 2) if metric.in_minutes else fmt.percent(value)
+
+
+def change(metric: Metric, value: float) -> str:
+    """A change on screen: '+2.9 pts' or '+0.40 min'."""
+    return f"{signed(value, 2)} min" if metric.in_minutes else f"{signed(value * 100)} pts"
+
+
+def change_interval(metric: Metric, low: float, high: float) -> str:
+    if metric.in_minutes:
+        return f"{signed(low, 2)} to {signed(high, 2)} min"
+    return f"{signed(low * 100)} to {signed(high * 100)} pts"
+
+
+def relative(value: float) -> str:
+    return fmt.DASH if value != value else f"{signed(value * 100)}%"
+
+
+def tone(metric: Metric, result: MetricResult) -> str:
+    """'good' or 'bad' for a significant change in the better or worse direction, else 'neutral'."""
+    if not result["significant"] or result["difference"] == 0:
+        return "neutral"
+    return "good" if (result["difference"] < 0) == metric.lower_is_better else "bad"
+
+
+TONE_TEXT = {"good": "text-success", "bad": "text-danger", "neutral": "text-secondary"}
+TONE_BADGE = {
+    "good": ("success", "Significant improvement"),
+    "bad": ("danger", "Significant regression"),
+    "neutral": ("secondary", "Not significant"),
+}
+
+
+def verdict_sentence(result: MetricResult, treatment: str) -> str:
+    """'v5.2.1 raises automation rate by 2.9 points (95% CI 0.8 to 5.0), significant — an
+    improvement': the amount and its interval read in the direction of the verb."""
+    metric = METRIC_BY_KEY[result["metric"]]
+    difference = result["difference"]
+    significance = "significant" if result["significant"] else "not significant"
+    if difference == 0:
+        return f"{treatment} leaves {metric.noun} unchanged, {significance}"
+    rises = difference > 0
+    low, high = (
+        (result["ci_low"], result["ci_high"]) if rises else (-result["ci_high"], -result["ci_low"])
+    )
+    if metric.in_minutes:
+        amount = f"{abs(difference):.2f} min"
+        interval = f"95% CI {plain(low, 2)} to {plain(high, 2)}"
+    else:
+        amount = f"{abs(difference) * 100:.1f} points"
+        interval = f"95% CI {plain(low * 100)} to {plain(high * 100)}"
+    sentence = (
+        f"{treatment} {'raises' if rises else 'lowers'} {metric.noun} by {amount} ({interval}), "
+        f"{significance}"
+    )
+    verdict = tone(metric, result)
+    if verdict != "neutral":
+        sentence += " — an improvement" if verdict == "good" else " — a regression"
+    return sentence
+
+
+def about(count: int) -> str:
+    """A sample size to two significant figures, as precise as a power calculation deserves."""
+    if count < 100:
+        return fmt.count(count)
+    return fmt.count(round(count, 2 - len(str(count))))
+
+
+def more_data_sentence(result: MetricResult) -> str | None:
+    """How many more alerts a change that is not significant would need to be detected."""
+    required = result["required_per_arm"]
+    if result["significant"] or required is None:
+        return None
+    more = {"control": result["more_control"] or 0, "treatment": result["more_treatment"] or 0}
+    if not any(more.values()):
+        return "Close to the line: a few more alerts per arm should settle it."
+    sizing = f"Detecting a change this size needs about {about(required)} alerts per arm"
+    if about(more["control"]) == about(more["treatment"]):
+        return f"{sizing}: about {about(more['control'])} more per arm."
+    lacking = [f"{about(count)} more in {arm}" for arm, count in more.items() if count]
+    return f"{sizing}: about {' and '.join(lacking)}."
+
+
+def verdict_card(result: MetricResult, control: str, treatment: str) -> dbc.Card:
+    metric = METRIC_BY_KEY[result["metric"]]
+    verdict = tone(metric, result)
+    badge_colour, badge_text = TONE_BADGE[verdict]
+    better = "lower is better" if metric.lower_is_better else "higher is better"
+    more = more_data_sentence(result)
+    body = [
+        html.Div(
+            [
+                html.Span(metric.label, className="kpi-label"),
+                dbc.Badge(badge_text, color=badge_colour, className="ms-auto"),
+            ],
+            className="d-flex align-items-center",
+        ),
+        html.Div(
+            [
+                html.Span(level(metric, result["control_value"]), className="text-secondary"),
+                html.Span(" → ", className="text-secondary"),
+                html.Span(level(metric, result["treatment_value"])),
+            ],
+            className="kpi-value",
+        ),
+        html.Div(
+            f"{control} (n = {fmt.count(result['n_control'])}) → "
+            f"{treatment} (n = {fmt.count(result['n_treatment'])}) · {better}",
+            className="small text-secondary",
+        ),
+        html.Div(
+            f"{change(metric, result['difference'])} "
+            f"(95% CI {change_interval(metric, result['ci_low'], result['ci_high'])}) · "
+            f"{relative(result['relative_lift'])} relative",
+            className=f"fw-semibold mt-2 {TONE_TEXT[verdict]}",
+        ),
+        html.P(
+            verdict_sentence(result, treatment) + ".",
+            className="mt-2 mb-1 ab-verdict-sentence",
+        ),
+        html.P(more, className="small text-warning mb-1") if more else None,
+        html.Div(
+            f"{p_equals(result['p_value'])} · Holm-adjusted {p_equals(result['adjusted_p_value'])}",
+            className="small text-secondary mt-auto",
+        ),
+    ]
+    return dbc.Card(
+        dbc.CardBody([part for part in body if part is not None], className="d-flex flex-column"),
+        className="kpi-card h-100 ab-verdict",
+    )
+
+
+def verdict_cards(results: list[MetricResult], control: str, treatment: str) -> dbc.Row:
+    return dbc.Row(
+        [
+            dbc.Col(verdict_card(result, control, treatment), xs=12, md=6, xxl=3)
+            for result in results
+        ],
+        className="g-3",
+    )
+
+
+def p_value(value: float) -> str:
+    if value != value:
+        return fmt.DASH
+    return "< 0.0001" if value < 0.0001 else f"{value:.4f}" if value < 0.01 else f"{value:.3f}"
+
+
+def p_equals(value: float) -> str:
+    """'p = 0.015' or 'p < 0.0001'."""
+    shown = p_value(value)
+    return f"p {shown}" if shown.startswith("<") else f"p = {shown}"
+
+
+def _names(results: list[MetricResult]) -> str:
+    nouns = [METRIC_BY_KEY[result["metric"]].noun for result in results]
+    return nouns[0] if len(nouns) == 1 else f"{', '.join(nouns[:-1])} and {nouns[-1]}"
+
+
+def headline(results: list[MetricResult], treatment: str, control: str) -> str:
+    """One line over the verdicts: what got significantly better, worse, or did not move."""
+    tones = [tone(METRIC_BY_KEY[result["metric"]], result) for result in results]
+    improved = [result for result, verdict in zip(results, tones, strict=True) if verdict == "good"]
+    regressed = [result for result, verdict in zip(results, tones, strict=True) if verdict == "bad"]
+    unclear = [
+        result for result, verdict in zip(results, tones, strict=True) if verdict == "neutral"
+    ]
+    if not improved and not regressed:
+        return f"{treatment} vs {control}: no significant change on any of the four metrics."
+    parts = [f"significantly better on {_names(improved)}"] if improved else []
+    parts.append(
+        f"significantly worse on {_names(regressed)}"
+        if regressed
+        else "nothing significantly worse"
+    )
+    if unclear:
+        parts.append(f"no significant change in {_names(unclear)}")
+    return f"{treatment} vs {control}: {'; '.join(parts)}."
+
+
+def results_table(results: list[MetricResult], control: str, treatment: str) -> dbc.Table:
+    """Every figure behind the verdicts: levels with n, changes with intervals, p-values."""
+    header = html.Thead(
+        html.Tr(
+            [
+                html.Th("Metric"),
+                html.Th(f"Control · {control}"),
+                html.Th(f"Treatment · {treatment}"),
+                html.Th("Change (95% CI)"),
+                html.Th("Relative change (95% CI)"),
+                html.Th("p-value"),
+                html.Th("Holm p"),
+                html.Th("Verdict"),
+            ]
+        )
+    )
+    rows = []
+    for result in results:
+        metric = METRIC_BY_KEY[result["metric"]]
+        verdict = tone(metric, result)
+        colour = TONE_TEXT[verdict]
+        rows.append(
+            html.Tr(
+                [
+                    html.Td(metric.label),
+                    html.Td(
+                        f"{level(metric, result['control_value'])} "
+                        f"(n = {fmt.count(result['n_control'])})"
+                    ),
+                    html.Td(
+                        f"{level(metric, result['treatment_value'])} "
+                        f"(n = {fmt.count(result['n_treatment'])})"
+                    ),
+                    html.Td(
+                        f"{change(metric, result['difference'])} "
+                        f"({change_interval(metric, result['ci_low'], result['ci_high'])})",
+                        className=colour,
+                    ),
+                    html.Td(
+                        f"{relative(result['relative_lift'])} "
+                        f"({relative(result['relative_ci_low'])} to "
+                        f"{relative(result['relative_ci_high'])})",
+                        className=colour,
+                    ),
+                    html.Td(p_value(result["p_value"])),
+                    html.Td(p_value(result["adjusted_p_value"])),
+                    html.Td(TONE_BADGE[verdict][1], className=colour),
+                ]
+            )
+        )
+    table = dbc.Table(
+        [header, html.Tbody(rows)],
+        responsive=True,
+        hover=True,
+        size="sm",
+        className="mb-2 align-middle ab-results-table",
+    )
+    return html.Div([table, html.P(METHODS, className="small text-secondary mb-0")])
+
+
+METHODS = (
+    "How to read this: changes are treatment minus control, with 95% confidence intervals. "
+    "Rates: two-proportion z-test, Newcombe interval for the difference, log-ratio interval for "
+    "the relative change. Response time: Welch's t-test on every response (open alerts left out), "
+    "delta-method interval for the relative change. 'Significant' means the Holm-adjusted p-value, "
+    "corrected for testing four metrics at once, is below 0.05. Sample sizes needed assume 80% "
+    "power at the level 0.05 / 4, so a change of the observed size would stay significant after "
+    "the adjustment."
+)
