@@ -6,6 +6,7 @@ from dash import Dash, Input, Output
 from dash.exceptions import PreventUpdate
 
 from dashboard import ids
+from dashboard.callbacks.data_quality import configured_thresholds
 from dashboard.callbacks.filters import FILTER_INPUTS, checked_filters, per_bucket, scope
 from dashboard.callbacks.grid_export import register_export
 from dashboard.components import format as fmt
@@ -16,9 +17,11 @@ from dashboard.components.training_charts import (
     accuracy_figure,
     duration_figure,
     loss_figure,
+    marks_note,
     session_curves_figure,
     session_gpu_figure,
 )
+from dashboard.data import quality as quality_data
 from dashboard.data import queries
 from dashboard.data.filters import model_label
 
@@ -34,6 +37,7 @@ def training_overview(range_key: object, model: object, _tick: object = None):
         f"{scope(range_key, model)} · {len(completed):,} completed sessions · mean "
         f"{per_bucket(range_key)}"
     )
+    marks = quality_data.quality_marks(range_key, model, configured_thresholds())
     failure_share = len(failed) / len(sessions) if len(sessions) else None
     cards = [
         kpi_card(
@@ -66,7 +70,7 @@ def training_overview(range_key: object, model: object, _tick: object = None):
     return (
         cards,
         live_session_panel(queries.active_sessions(model), model_label(model)),
-        accuracy_figure(sessions, trends, subtitle),
+        accuracy_figure(sessions, trends, subtitle + marks_note(marks), marked_days=marks),
         loss_figure(sessions, trends, subtitle),
         duration_figure(sessions, f"{scope(range_key, model)} · {len(sessions):,} sessions"),
         session_rows(sessions),

@@ -1,27 +1,50 @@
-"""Data-quality indicators: their labels, units, direction, cards and trend chart."""
+"""Data-quality indicators: labels, status badges, cards, the weights note and trend chart."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from fractions import Fraction
 
+import dash_bootstrap_components as dbc
 import pandas as pd
 import plotly.graph_objects as go
+from dash import html
 from plotly.subplots import make_subplots
 
+from dashboard.analysis.quality import (
+    COMPOSITE_WEIGHTS,
+    FAILING,
+    LOWER_IS_BETTER,
+    NO_DATA,
+    OK,
+    WARNING,
+    Threshold,
+)
 from dashboard.components import format as fmt
-from dashboard.components.kpi import change_tone, kpi_card
-from dashboard.components.theme import SERIES, empty_figure, titled
+from dashboard.components.kpi import TONES, change_tone
+from dashboard.components.theme import BAD, GOOD, MUTED, SERIES, empty_figure, titled
 
-# indicator -> (label, lower is better); freshness is in days, the rest are fractions.
-INDICATORS: dict[str, tuple[str, bool]] = {
-    "quality_score": ("Data quality score", False),
-    "label_accuracy": ("Label accuracy", False),
-    "completeness": ("Data completeness", False),
-    "feature_coverage": ("Feature coverage", False),
-    "freshness_days": ("Data freshness", True),
-    "outlier_detection": ("Outlier detection", False),
-    "diversity": ("Data diversity", False),
-    "class_balance": ("Class balance", False),
+INDICATORS: dict[str, str] = {
+    "quality_score": "Data quality score",
+    "label_accuracy": "Label accuracy",
+    "completeness": "Data completeness",
+    "feature_coverage": "Feature coverage",
+    "freshness_days": "Data freshness",
+    "outlier_detection": "Outlier detection",
+    "diversity": "Data diversity",
+    "class_balance": "Class balance",
+}
+WARNING_COLOUR = "#f59e0b"
+# Up to this many days, the trend lines also mark each day.
+FEW_DAYS = 7
+TREND_TITLE = "Data-quality indicators per day"
+# status -> (badge text, Bootstrap colour, colour of the card's edge and of threshold lines)
+STATUS_LOOK: dict[str, tuple[str, str, str]] = {
+    OK: ("OK", "success", GOOD),
+    WARNING: ("Warning", "warning", WARNING_COLOUR),
+    FAILING: ("Failing", "danger", BAD),
+    NO_DATA: ("No data", "secondary", MUTED),
 }
 
 
@@ -35,31 +58,163 @@ def _change(indicator: str, change: float) -> str:
     return fmt.points(change)
 
 
-def indicator_cards(summary: pd.DataFrame, compared_with: str) -> list:
-    """A card per indicator: the range's mean and its change against the previous period."""
-    cards = []
-    for indicator, (label, lower_is_better) in INDICATORS.items():
-        current, change = summary.loc[indicator, "current"], summary.loc[indicator, "change"]
-        detail = (
-            f"{_change(indicator, change)} vs {compared_with}"
-            if not math.isnan(change)
-            else "No previous period to compare with"
-        )
-        cards.append(
-            kpi_card(
-                label,
-                _value(indicator, current),
-                detail,
-                tone=change_tone(change, lower_is_better),
-                icon="bi-clipboard-check",
-            )
-        )
-    return cards
+def threshold_value(indicator: str, value: float) -> str:
+    """A threshold as set: '88%', '92.5%', '4 days'."""
+    if indicator == "freshness_days":
+        return fmt.days(value, digits=0 if float(value).is_integer() else 1)
+    whole = math.isclose(value * 100, round(value * 100), abs_tol=1e-9)
+    return fmt.percent(value, digits=0 if whole else 1)
 
 
-def quality_trend_figure(daily: pd.DataFrame, subtitle: str) -> go.Figure:
-    """Small multiples: one daily line per indicator."""
-    title = "Data-quality indicators per day"
+def threshold_text(indicator: str, threshold: Threshold) -> str:
+    """'Warning < 88% · failing < 85%' ('>' for freshness, which is better when lower)."""
+    side = ">" if threshold.lower_is_better else "<"
+    return (
+        f"Warning {side} {threshold_value(indicator, threshold.warning)} · failing {side} "
+        f"{threshold_value(indicator, threshold.failing)}"
+    )
+
+
+def status_badge(status: str) -> dbc.Badge:
+    text, colour, _ = STATUS_LOOK[status]
+    return dbc.Badge(
+        text,
+        color=colour,
+        text_color="dark" if status == WARNING else None,
+        className="ms-2 align-middle",
+        style={"fontSize": ".72rem", "letterSpacing": ".03em"},
+    )
+
+
+def _flagged_text(counts: pd.Series, days: int) -> tuple[str, str]:
+    """'4 of 90 days flagged (3 failing)' and its tone, or a clean-days line."""
+    warning, failing = int(counts[WARNING]), int(counts[FAILING])
+    if days == 0:
+        return "No days measured", "neutral"
+    if warning + failing == 0:
+        text = (
+            "The day is within thresholds" if days == 1 else f"All {days:,} days within thresholds"
+        )
+        return text, "neutral"
+    text = f"{warning + failing:,} of {days:,} day{'' if days == 1 else 's'} flagged"
+    return (f"{text} ({failing:,} failing)" if failing else text), "bad"
+
+
+def indicator_card(
+    indicator: str,
+    row: pd.Series,
+    status: str,
+    threshold: Threshold,
+    day_counts: pd.Series,
+    compared_with: str,
+    extra: str | None = None,
+) -> dbc.Card:
+    """One indicator: range mean with its status badge, change, thresholds, flagged days."""
+    change = row["change"]
+    detail = (
+        f"{_change(indicator, change)} vs {compared_with}"
+        if not math.isnan(change)
+        else "No previous period to compare with"
+    )
+    days = int(day_counts.drop(NO_DATA).sum())
+    flagged, flagged_tone = _flagged_text(day_counts, days)
+    lines = [
+        html.Div(
+            [html.I(className="bi bi-clipboard-check me-2"), INDICATORS[indicator]],
+            className="kpi-label",
+        ),
+        html.Div(
+            [html.Span(_value(indicator, row["current"])), status_badge(status)],
+            className="kpi-value",
+        ),
+        html.Div(
+            detail,
+            className=f"kpi-detail {TONES[change_tone(change, indicator in LOWER_IS_BETTER)]}",
+        ),
+        html.Div(threshold_text(indicator, threshold), className="kpi-detail text-secondary"),
+        html.Div(flagged, className=f"kpi-detail {TONES[flagged_tone]}"),
+    ]
+    if extra:
+        lines.append(html.Div(extra, className="kpi-detail text-secondary"))
+    edge = STATUS_LOOK[status][2] if status in (WARNING, FAILING) else "var(--bs-border-color)"
+    return dbc.Card(
+        dbc.CardBody(lines),
+        className="kpi-card h-100",
+        style={"borderLeft": f"4px solid {edge}"},
+    )
+
+
+def indicator_cards(
+    summary: pd.DataFrame,
+    compared_with: str,
+    statuses: Mapping[str, str],
+    thresholds: Mapping[str, Threshold],
+    day_counts: pd.DataFrame,
+    composite: float,
+) -> list[dbc.Card]:
+    """A column per indicator holding its card (four to a row on wide screens): the range's
+    mean, status and change; the quality score's card also shows the composite."""
+    return [
+        dbc.Col(
+            indicator_card(
+                indicator,
+                summary.loc[indicator],
+                statuses[indicator],
+                thresholds[indicator],
+                day_counts.loc[indicator],
+                compared_with,
+                extra=f"Composite of the indicators*: {fmt.percent(composite)}"
+                if indicator == "quality_score"
+                else None,
+            ),
+            xs=12,
+            md=6,
+            xl=3,
+        )
+        for indicator in INDICATORS
+    ]
+
+
+def unavailable_cards(message: str) -> list[dbc.Col]:
+    """In place of the cards when there is nothing to measure, saying why."""
+    return [dbc.Col(dbc.Alert(message, color="info", className="mb-0"), xs=12)]
+
+
+def _weights_text() -> str:
+    weights = {
+        INDICATORS[name].lower(): Fraction(w).limit_denominator(100)
+        for name, w in COMPOSITE_WEIGHTS.items()
+    }
+    names = list(weights)
+    listed = ", ".join(names[:-1]) + f" and {names[-1]}"
+    if len(set(weights.values())) == 1:
+        return f"{listed}, weighted equally ({next(iter(weights.values()))} each)"
+    return ", ".join(f"{name} {weight}" for name, weight in weights.items())
+
+
+def score_note() -> html.Div:
+    """How the quality score relates to the other indicators, and what the statuses mean."""
+    return html.Div(
+        [
+            html.Div(
+                "Data quality score: as reported by the training-data pipeline, which does not "
+                "publish how it weighs its parts. * Composite: the dashboard's own score, of "
+                f"{_weights_text()}; freshness, in days, is judged by its own thresholds."
+            ),
+            html.Div(
+                "Status: the range's mean against the indicator's warning and failing "
+                "thresholds. Flagged days: days whose mean crossed one of them."
+            ),
+        ],
+        className="text-secondary small mt-2",
+    )
+
+
+def quality_trend_figure(
+    daily: pd.DataFrame, subtitle: str, thresholds: Mapping[str, Threshold]
+) -> go.Figure:
+    """Small multiples: one daily line per indicator, with its warning and failing lines."""
+    title = TREND_TITLE
     if daily.empty:
         return empty_figure(title, "No data-quality measurements in this range", height=460)
     figure = make_subplots(
@@ -68,7 +223,7 @@ def quality_trend_figure(daily: pd.DataFrame, subtitle: str) -> go.Figure:
         shared_xaxes=True,
         vertical_spacing=0.16,
         horizontal_spacing=0.05,
-        subplot_titles=[label for label, _ in INDICATORS.values()],
+        subplot_titles=list(INDICATORS.values()),
     )
     for index, indicator in enumerate(INDICATORS):
         row, col = divmod(index, 4)
@@ -77,14 +232,39 @@ def quality_trend_figure(daily: pd.DataFrame, subtitle: str) -> go.Figure:
             go.Scatter(
                 x=daily["date"],
                 y=daily[indicator] * factor,
-                mode="lines",
-                name=INDICATORS[indicator][0],
+                mode="lines" if len(daily) > FEW_DAYS else "lines+markers",
+                name=INDICATORS[indicator],
                 line={"color": SERIES[index % len(SERIES)], "width": 1.8},
                 hovertemplate=f"%{{x|%Y-%m-%d}}<br>%{{y:.1f}}{unit}<extra></extra>",
             ),
             row=row + 1,
             col=col + 1,
         )
+        threshold = thresholds[indicator]
+        for level, dash, status in (
+            (threshold.warning, "dash", WARNING),
+            (threshold.failing, "dot", FAILING),
+        ):
+            figure.add_hline(
+                y=level * factor,
+                line={"color": STATUS_LOOK[status][2], "width": 1, "dash": dash},
+                opacity=0.8,
+                row=row + 1,
+                col=col + 1,
+            )
+    if len(daily) == 1:
+        # One day has no extent of its own; show it in the middle of three.
+        day = daily["date"].iloc[0]
+        figure.update_xaxes(
+            range=[day - pd.Timedelta(days=1), day + pd.Timedelta(days=1)],
+            dtick=pd.Timedelta(days=1).total_seconds() * 1000,
+            tickformat="%b %d",
+        )
     figure.update_layout(showlegend=False)
     figure.update_annotations(font={"size": 12})
-    return titled(figure, title, subtitle, height=460)
+    return titled(
+        figure,
+        title,
+        f"{subtitle} · dashed: warning threshold · dotted: failing threshold",
+        height=460,
+    )

@@ -70,15 +70,61 @@ def _sessions_and_trend(
         )
 
 
+# Why a day is shaded on the accuracy chart: legend entry and colour per reason.
+DAY_MARKS = {
+    "quality": ("Data quality below threshold", "#fb7185"),
+    "drift": ("Feature drift vs week before", "#a78bfa"),
+}
+
+
+def marks_note(marked_days: pd.DataFrame) -> str:
+    """' · shaded: data-quality warnings, feature drift' (the reasons present) for a subtitle."""
+    reasons = [
+        label
+        for reason, label in (("quality", "data-quality warnings"), ("drift", "feature drift"))
+        if (marked_days["reason"] == reason).any()
+    ]
+    return " · shaded: " + ", ".join(reasons) if reasons else ""
+
+
+def _day_runs(days: pd.Series) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """Consecutive days merged into (first day, day after the last) spans."""
+    days = pd.Series(sorted(set(days)))
+    if days.empty:
+        return []
+    run = (days.diff() != pd.Timedelta(days=1)).cumsum()
+    return [
+        (group.iloc[0], group.iloc[-1] + pd.Timedelta(days=1)) for _, group in days.groupby(run)
+    ]
+
+
+def _shade_marked_days(figure: go.Figure, marked_days: pd.DataFrame) -> None:
+    for reason, (name, colour) in DAY_MARKS.items():
+        spans = _day_runs(marked_days.loc[marked_days["reason"] == reason, "date"])
+        for index, (start, end) in enumerate(spans):
+            figure.add_vrect(
+                x0=start,
+                x1=end,
+                fillcolor=colour,
+                opacity=0.22,
+                line_width=0,
+                layer="below",
+                name=name,
+                legendgroup=reason,
+                showlegend=index == 0,
+            )
+
+
 def accuracy_figure(
     sessions: pd.DataFrame,
     trends: pd.DataFrame,
     subtitle: str,
-    marked_days: pd.Series | None = None,
+    marked_days: pd.DataFrame | None = None,
 ) -> go.Figure:
     """Final training and validation accuracy of completed sessions over time.
 
-    `marked_days` (dates) shades days where data quality or drift needs attention.
+    `marked_days` (columns date, reason: "quality" or "drift") shades the days where data
+    quality or feature drift needs attention, with a legend entry per reason.
     """
     title = "Accuracy over time: training vs validation"
     if sessions.empty:
@@ -93,15 +139,8 @@ def accuracy_figure(
         "%",
     )
     _failure_markers(figure, sessions, "val_accuracy", 100)
-    for day in [] if marked_days is None else marked_days:
-        figure.add_vrect(
-            x0=day,
-            x1=day + pd.Timedelta(days=1),
-            fillcolor="#f59e0b",
-            opacity=0.12,
-            line_width=0,
-            layer="below",
-        )
+    if marked_days is not None:
+        _shade_marked_days(figure, marked_days)
     figure.update_yaxes(title_text="Final accuracy (%)", ticksuffix="%")
     return titled(figure, title, subtitle)
 

@@ -19,7 +19,6 @@ from dashboard.data.filters import (
 )
 from dashboard.data.sources import Snapshot
 from dashboard.data.store import store
-from simulator.schema import QUALITY_INDICATORS
 
 # Bucket widths that keep every trend at a few hundred to ~1,500 points per series.
 TREND_BUCKETS = {"24h": "1h", "7d": "6h", "30d": "1D", "90d": "1D", "all": "1D"}
@@ -280,44 +279,6 @@ def _version_table(version: str, model: str) -> pd.DataFrame:
     versions = model_versions()[["version", "released_at", "status"]]
     table = table.merge(versions, on="version", how="left")
     return table.sort_values("released_at", na_position="last").reset_index(drop=True)
-
-
-# Data quality
-
-
-def quality_daily(range_key: str, model: str) -> pd.DataFrame:
-    """Daily indicators (mean over the selected model types) in the range."""
-    return _quality_daily(snapshot().version, validate_range(range_key), validate_model(model))
-
-
-def _quality_in(span: Window, model: str) -> pd.DataFrame:
-    quality = time_slice(snapshot().table("data_quality"), "date", span)
-    quality = of_model(quality, model)
-    return quality.groupby("date")[list(QUALITY_INDICATORS)].mean()
-
-
-@cache.memoize()
-def _quality_daily(version: str, range_key: str, model: str) -> pd.DataFrame:
-    # Rows are stamped at midnight: the last 7 days are the 7 newest dates up to today.
-    return _quality_in(window(range_key), model).reset_index()
-
-
-def quality_summary(range_key: str, model: str) -> pd.DataFrame:
-    """Per indicator: mean over the range (`current`), over the previous period of equal
-    length (`previous`, NaN for All Time) and the change."""
-    return _quality_summary(snapshot().version, validate_range(range_key), validate_model(model))
-
-
-@cache.memoize()
-def _quality_summary(version: str, range_key: str, model: str) -> pd.DataFrame:
-    span = window(range_key)
-    current = _quality_in(span, model).mean()
-    before = span.previous()
-    empty = pd.Series(float("nan"), index=current.index)
-    previous = empty if before is None else _quality_in(before, model).mean().reindex(current.index)
-    summary = pd.DataFrame({"current": current, "previous": previous})
-    summary["change"] = summary["current"] - summary["previous"]
-    return summary
 
 
 # Resources

@@ -7,7 +7,7 @@ from unittest import mock
 import pandas as pd
 import pytest
 
-from dashboard.data import queries
+from dashboard.data import quality, queries
 from dashboard.data.filters import MODEL_LABELS, TIME_RANGES, Window, window_for
 from simulator.schema import MODEL_TYPES
 
@@ -118,7 +118,7 @@ def test_alert_trends_count_every_alert_in_the_range():
 
 
 def test_quality_last_week_matches_the_brief_with_its_deltas():
-    summary = queries.quality_summary("7d", "all")
+    summary = quality.quality_summary("7d", "all")
     expected = {
         "quality_score": (0.942, 0.021),
         "label_accuracy": (0.968, 0.015),
@@ -136,7 +136,7 @@ def test_quality_last_week_matches_the_brief_with_its_deltas():
 
 
 def test_quality_for_all_time_has_no_previous_period():
-    summary = queries.quality_summary("all", "all")
+    summary = quality.quality_summary("all", "all")
     assert summary["previous"].isna().all() and summary["current"].notna().all()
 
 

@@ -1,0 +1,364 @@
+"""Data-quality and drift queries: daily indicators, their summary, feature drift, and marks.
+
+As in `queries`, public functions validate their arguments (ValueError for anything outside the
+allowed set), then call a memoised function keyed on the snapshot's version and normalised
+arguments: windows become ISO strings, thresholds a sorted tuple.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from dashboard.analysis.drift import (
+    CATEGORICAL_TESTS,
+    PSI_MIN_SAMPLES,
+    PSI_SIGNIFICANT,
+    column_drift,
+    compared_shares,
+    dataset_drift,
+    psi_for_samples,
+)
+from dashboard.analysis.quality import Threshold, flagged_days, statuses
+from dashboard.data.cache import cache
+from dashboard.data.filters import Window, validate_model, validate_range
+from dashboard.data.queries import of_model, snapshot, time_slice, window
+from dashboard.data.sources import MissingTable
+from simulator.schema import QUALITY_INDICATORS
+
+# A feature needs this many samples in each window to be tested at all.
+MIN_SAMPLES = 30
+DRIFT_SCAN_DAYS = 7
+# Dates a browser may send: YYYY-MM-DD, optionally with a time that is ignored.
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}([T ][0-9:.]{0,15})?")
+_EARLIEST = pd.Timestamp("2000-01-01", tz="UTC")
+_LATEST = pd.Timestamp("2100-01-01", tz="UTC")
+
+
+# Indicators
+
+
+def quality_daily(range_key: str, model: str) -> pd.DataFrame:
+    """Daily indicators (mean over the selected model types) in the range."""
+    return _quality_daily(snapshot().version, validate_range(range_key), validate_model(model))
+
+
+def _quality_in(span: Window, model: str) -> pd.DataFrame:
+    quality = time_slice(snapshot().table("data_quality"), "date", span)
+    quality = of_model(quality, model)
+    return quality.groupby("date")[list(QUALITY_INDICATORS)].mean()
+
+
+@cache.memoize()
+def _quality_daily(version: str, range_key: str, model: str) -> pd.DataFrame:
+    # Rows are stamped at midnight: the last 7 days are the 7 newest dates up to today.
+    return _quality_in(window(range_key), model).reset_index()
+
+
+def quality_summary(range_key: str, model: str) -> pd.DataFrame:
+    """Per indicator: mean over the range (`current`), over the previous period of equal
+    length (`previous`, NaN for All Time) and the change."""
+    return _quality_summary(snapshot().version, validate_range(range_key), validate_model(model))
+
+
+@cache.memoize()
+def _quality_summary(version: str, range_key: str, model: str) -> pd.DataFrame:
+    span = window(range_key)
+    current = _quality_in(span, model).mean()
+    before = span.previous()
+    empty = pd.Series(float("nan"), index=current.index)
+    previous = empty if before is None else _quality_in(before, model).mean().reindex(current.index)
+    summary = pd.DataFrame({"current": current, "previous": previous})
+    summary["change"] = summary["current"] - summary["previous"]
+    return summary
+
+
+# Windows
+
+
+def day_window(start: object, end: object) -> Window:
+    """The window of whole UTC days from `start` to `end`, both included ('YYYY-MM-DD').
+
+    Raises ValueError for anything but two dates in order (what a date picker sends).
+    """
+    first, last = _day(start, "start"), _day(end, "end")
+    if last < first:
+        raise ValueError(f"the end date {last:%Y-%m-%d} is before the start {first:%Y-%m-%d}")
+    return Window(first, last + pd.Timedelta(days=1))
+
+
+def _day(value: object, name: str) -> pd.Timestamp:
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
+        raise ValueError(f"the {name} date {str(value)[:24]!r} is not a date (YYYY-MM-DD)")
+    try:
+        day = pd.Timestamp(value[:10], tz="UTC")
+    except ValueError:
+        raise ValueError(f"the {name} date {value[:24]!r} does not exist") from None
+    if not _EARLIEST <= day < _LATEST:
+        raise ValueError(f"the {name} date {value[:10]} is out of range")
+    return day.as_unit("us")
+
+
+def sample_dates() -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The first and last day with feature samples, or None when there are none."""
+    try:
+        dates = snapshot().table("feature_samples")["date"]
+    except MissingTable:
+        return None
+    return None if dates.empty else (dates.iloc[0], dates.iloc[-1])
+
+
+def features() -> list[str]:
+    """The features with samples, sorted."""
+    return _features(snapshot().version)
+
+
+@cache.memoize()
+def _features(version: str) -> list[str]:
+    return sorted(snapshot().table("feature_samples")["feature"].unique().tolist())
+
+
+def _window_key(span: Window) -> tuple[str | None, str]:
+    if not isinstance(span, Window):
+        raise ValueError(f"expected a Window, got {type(span).__name__}")
+    if span.start is not None and span.start >= span.end:
+        raise ValueError("a window must end after it starts")
+    return (None if span.start is None else span.start.isoformat()), span.end.isoformat()
+
+
+def _from_key(key: tuple[str | None, str]) -> Window:
+    start, end = key
+    return Window(None if start is None else pd.Timestamp(start), pd.Timestamp(end))
+
+
+# Drift
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    """Per-feature drift of a current window against a reference window, and the verdict.
+
+    `features` has one row per feature: feature, test, kind (how it was tested), statistic,
+    p_value, threshold, drifted (None when untested), psi, band (None when too few samples),
+    n_reference, n_current, note. `dataset` is `dataset_drift` over the tested features (None
+    when none could be tested). `*_days` are the first and last sample dates in each window.
+    """
+
+    features: pd.DataFrame
+    dataset: dict[str, Any] | None
+    current_days: tuple[pd.Timestamp, pd.Timestamp] | None
+    reference_days: tuple[pd.Timestamp, pd.Timestamp] | None
+
+    @property
+    def overlap(self) -> bool:
+        """Whether the two windows share sample days (which hides drift)."""
+        if self.current_days is None or self.reference_days is None:
+            return False
+        return (
+            self.current_days[0] <= self.reference_days[1]
+            and self.reference_days[0] <= self.current_days[1]
+        )
+
+
+def drift_report(model: str, current: Window, reference: Window) -> DriftReport:
+    """Test every feature's samples in `current` against those in `reference`.
+
+    The test per feature is `column_drift`'s choice; PSI (deciles of the reference) gives the
+    band when both windows hold at least PSI_MIN_SAMPLES samples.
+    """
+    return _drift_report(
+        snapshot().version, validate_model(model), _window_key(current), _window_key(reference)
+    )
+
+
+def _samples(span: Window, model: str) -> pd.DataFrame:
+    return of_model(time_slice(snapshot().table("feature_samples"), "date", span), model)
+
+
+def _days(samples: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    return None if samples.empty else (samples["date"].iloc[0], samples["date"].iloc[-1])
+
+
+@cache.memoize()
+def _drift_report(
+    version: str, model: str, current_key: tuple, reference_key: tuple
+) -> DriftReport:
+    current = _samples(_from_key(current_key), model)
+    reference = _samples(_from_key(reference_key), model)
+    current_values = current.groupby("feature", observed=True)["value"]
+    reference_values = reference.groupby("feature", observed=True)["value"]
+    current_groups = dict(list(current_values))
+    reference_groups = dict(list(reference_values))
+    rows = [
+        _feature_drift(
+            feature,
+            reference_groups.get(feature, pd.Series(dtype=float)),
+            current_groups.get(feature, pd.Series(dtype=float)),
+        )
+        for feature in features()
+    ]
+    table = pd.DataFrame(rows)
+    tested = [row for row in rows if row["drifted"] is not None]
+    return DriftReport(
+        features=table,
+        dataset=dataset_drift(tested) if tested else None,
+        current_days=_days(current),
+        reference_days=_days(reference),
+    )
+
+
+def _feature_drift(feature: str, reference: pd.Series, current: pd.Series) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "feature": feature,
+        "test": None,
+        "kind": None,
+        "statistic": None,
+        "p_value": None,
+        "threshold": None,
+        "drifted": None,
+        "psi": None,
+        "band": None,
+        "n_reference": len(reference),
+        "n_current": len(current),
+        "note": "",
+    }
+    if min(len(reference), len(current)) < MIN_SAMPLES:
+        row["note"] = f"fewer than {MIN_SAMPLES} samples in a window"
+        return row
+    try:
+        result = column_drift(reference, current)
+    except ValueError:
+        # A value the reference never had makes the small-sample tests undefined.
+        result = column_drift(reference, current, method="jensenshannon")
+        row["note"] = "new values in the current window: Jensen-Shannon distance used"
+    kind = "categorical" if result["test"] in CATEGORICAL_TESTS else "numeric"
+    psi = psi_for_samples(reference, current, kind=kind)
+    row.update(
+        test=result["test"],
+        kind=kind,
+        statistic=result["statistic"],
+        p_value=result["p_value"],
+        threshold=result["threshold"],
+        drifted=result["drifted"],
+        psi=psi["psi"],
+    )
+    if min(len(reference), len(current)) >= PSI_MIN_SAMPLES:
+        row["band"] = psi["band"]
+    else:
+        row["note"] = "; ".join(
+            filter(None, [row["note"], f"PSI band needs {PSI_MIN_SAMPLES}+ samples per window"])
+        )
+    return row
+
+
+def feature_distribution(
+    model: str, feature: str, current: Window, reference: Window
+) -> dict[str, Any]:
+    """The feature's distribution in both windows on common bins (see `compared_shares`).
+
+    Categorical features (those the drift report tests as categories) get a bar per value.
+    Raises ValueError for an unknown feature or when a window holds no sample of it.
+    """
+    model = validate_model(model)
+    if not isinstance(feature, str) or feature not in features():
+        raise ValueError(f"unknown feature {str(feature)[:40]!r}")
+    return _feature_distribution(
+        snapshot().version, model, feature, _window_key(current), _window_key(reference)
+    )
+
+
+@cache.memoize()
+def _feature_distribution(
+    version: str, model: str, feature: str, current_key: tuple, reference_key: tuple
+) -> dict[str, Any]:
+    current = _samples(_from_key(current_key), model)
+    reference = _samples(_from_key(reference_key), model)
+    current_values = current.loc[current["feature"] == feature, "value"]
+    reference_values = reference.loc[reference["feature"] == feature, "value"]
+    if current_values.empty or reference_values.empty:
+        raise ValueError(f"no samples of {feature} in one of the windows")
+    report = _drift_report(version, model, current_key, reference_key).features
+    kind = report.set_index("feature").at[feature, "kind"] or "numeric"
+    return compared_shares(reference_values, current_values, kind=kind)
+
+
+# Marks for the Training page
+
+
+def quality_marks(range_key: str, model: str, thresholds: Mapping[str, Threshold]) -> pd.DataFrame:
+    """Days in the range that need attention, one row per (date, reason).
+
+    reason "quality": some indicator (daily mean over the model types) was at warning or
+    failing. reason "drift": the day is in a week in which some feature drifted from the week
+    before, by its drift test and with PSI above 0.25 (weeks end on the newest sample day).
+    Columns: date, reason. A source without the table behind a reason gives none of it.
+    """
+    key = tuple(
+        sorted(
+            (name, float(t.warning), float(t.failing), bool(t.lower_is_better))
+            for name, t in thresholds.items()
+        )
+    )
+    return _quality_marks(snapshot().version, validate_range(range_key), validate_model(model), key)
+
+
+@cache.memoize()
+def _quality_marks(version: str, range_key: str, model: str, threshold_key: tuple) -> pd.DataFrame:
+    thresholds = {name: Threshold(warn, fail, lower) for name, warn, fail, lower in threshold_key}
+    span = window(range_key)
+    # A source without data_quality or feature_samples simply gives no marks of that kind.
+    try:
+        flagged = flagged_days(statuses(_quality_in(span, model), thresholds))
+        quality_days = list(flagged.index[flagged.to_numpy()])
+    except MissingTable:
+        quality_days = []
+    try:
+        drift_weeks = _drift_weeks(version, model)
+    except MissingTable:
+        drift_weeks = []
+    drift_days = [
+        day for day in drift_weeks if (span.start is None or day >= span.start) and day < span.end
+    ]
+    marks = pd.DataFrame(
+        {
+            "date": pd.DatetimeIndex([*quality_days, *drift_days], dtype="datetime64[us, UTC]"),
+            "reason": ["quality"] * len(quality_days) + ["drift"] * len(drift_days),
+        }
+    )
+    return marks.sort_values(["date", "reason"]).reset_index(drop=True)
+
+
+@cache.memoize()
+def _drift_weeks(version: str, model: str) -> list[pd.Timestamp]:
+    """Every day of each week in which some feature drifted from the week before.
+
+    Drifted here means both that the feature's drift test fires and that its PSI exceeds 0.25:
+    run week after week over the whole history, a test alone raises false alarms (about one in
+    twenty per feature at p 0.05) and PSI alone is noisy on a week of one model type.
+    """
+    samples = of_model(snapshot().table("feature_samples"), model)
+    if samples.empty:
+        return []
+    last = samples["date"].iloc[-1]
+    age = (last - samples["date"]).dt.days.to_numpy()
+    week = age // DRIFT_SCAN_DAYS
+    grouped = dict(list(samples.groupby([week, samples["feature"]], observed=True)["value"]))
+    full_weeks = (int(age.max()) + 1) // DRIFT_SCAN_DAYS
+    empty = pd.Series(dtype=float)
+    days = []
+    for newer in range(full_weeks - 1):
+        for feature in features():
+            row = _feature_drift(
+                feature,
+                grouped.get((newer + 1, feature), empty),
+                grouped.get((newer, feature), empty),
+            )
+            if row["drifted"] and row["psi"] > PSI_SIGNIFICANT:
+                end = last - pd.Timedelta(days=DRIFT_SCAN_DAYS * newer)
+                days.extend(end - pd.Timedelta(days=offset) for offset in range(DRIFT_SCAN_DAYS))
+                break
+    return sorted(days)

@@ -1,0 +1,199 @@
+"""Drift and quality-mark queries on the simulator, whose features shift 21 days before today."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import pandas as pd
+import pytest
+
+from dashboard.analysis.quality import DEFAULT_THRESHOLDS, Threshold, quality_thresholds
+from dashboard.data import quality, queries
+from dashboard.data.filters import Window
+from simulator.features import DRIFT_DAYS
+from tests.conftest import FIXED_NOW
+
+TODAY = FIXED_NOW.floor("D")
+SHIFT_DAY = TODAY - pd.Timedelta(days=DRIFT_DAYS - 1)  # the first day of shifted samples
+INCIDENT_DAYS = pd.date_range(TODAY - pd.Timedelta(days=46), periods=4, freq="D")
+
+
+@pytest.fixture(autouse=True)
+def app_context(app):
+    with app.server.app_context():
+        yield
+
+
+def days_back(newest: int, oldest: int) -> Window:
+    """The whole days from `oldest` to `newest` days before today, both included."""
+    return Window(TODAY - pd.Timedelta(days=oldest), TODAY - pd.Timedelta(days=newest - 1))
+
+
+def verdicts(report: quality.DriftReport) -> dict[str, object]:
+    return report.features.set_index("feature")["drifted"].to_dict()
+
+
+def test_the_last_30_days_against_the_30_before_show_the_shift_of_bytes_out():
+    current = queries.window("30d")
+    report = quality.drift_report("all", current, current.previous())
+    drifted = verdicts(report)
+    assert drifted["bytes_out_log"] is True
+    assert drifted["event_rate"] is False
+    assert sum(value is True for value in drifted.values()) == 1
+    assert report.dataset["n_drifted"] == 1 and report.dataset["drifted"] is False
+    row = report.features.set_index("feature").loc["bytes_out_log"]
+    assert row["test"] == "wasserstein" and row["statistic"] > 0.3
+    assert row["band"] in ("moderate", "significant")
+    assert report.current_days == (TODAY - pd.Timedelta(days=29), TODAY)
+    assert not report.overlap
+
+
+def test_a_week_starting_at_the_shift_against_the_week_before_it_drifts():
+    current = Window(SHIFT_DAY, SHIFT_DAY + pd.Timedelta(days=7))
+    report = quality.drift_report("threat_detection", current, current.previous())
+    assert verdicts(report)["bytes_out_log"] is True
+    assert verdicts(report)["event_rate"] is False
+
+
+def test_windows_entirely_before_the_shift_show_no_drift():
+    report = quality.drift_report("all", days_back(30, 44), days_back(45, 59))
+    assert set(verdicts(report).values()) == {False}
+    assert report.dataset["n_drifted"] == 0
+
+
+def test_small_samples_get_p_value_tests_and_no_psi_band():
+    current = queries.window("24h")
+    report = quality.drift_report("threat_detection", current, current.previous())
+    table = report.features.set_index("feature")
+    assert table.loc["event_rate", "test"] == "ks"
+    assert table.loc["severity", "test"] in ("chisquare", "jensenshannon")
+    assert table["band"].isna().all()
+    assert table["note"].str.contains("PSI band needs").all()
+    assert (table["n_current"] == 40).all()
+
+
+def test_windows_without_samples_leave_every_feature_untested():
+    before_the_data = Window(
+        pd.Timestamp("2020-01-01", tz="UTC"), pd.Timestamp("2020-02-01", tz="UTC")
+    )
+    report = quality.drift_report("all", queries.window("7d"), before_the_data)
+    assert report.reference_days is None and report.dataset is None
+    assert report.features["drifted"].isna().all()
+    assert report.features["note"].str.contains("fewer than").all()
+
+
+def test_overlapping_windows_are_flagged():
+    report = quality.drift_report("all", days_back(0, 9), days_back(5, 14))
+    assert report.overlap
+
+
+def test_equal_drift_requests_share_one_cache_entry():
+    current, reference = days_back(60, 66), days_back(67, 73)
+    with mock.patch.object(quality, "_feature_drift", wraps=quality._feature_drift) as spy:
+        first = quality.drift_report("incident_classification", current, reference)
+        calls = spy.call_count
+        again = quality.drift_report(
+            "incident_classification", Window(current.start, current.end), reference
+        )
+        assert spy.call_count == calls, "the second equal request was computed again"
+        quality.drift_report("response_automation", current, reference)
+        assert spy.call_count > calls
+    pd.testing.assert_frame_equal(first.features, again.features)
+
+
+@pytest.mark.parametrize(
+    ("model", "current", "reference"),
+    [
+        ("everything", Window(None, FIXED_NOW), Window(None, FIXED_NOW)),
+        ("all", "30d", Window(None, FIXED_NOW)),
+        ("all", Window(FIXED_NOW, FIXED_NOW), Window(None, FIXED_NOW)),
+    ],
+)
+def test_drift_report_refuses_bad_arguments(model, current, reference):
+    with pytest.raises(ValueError):
+        quality.drift_report(model, current, reference)
+
+
+def test_day_window_covers_both_dates_whole():
+    span = quality.day_window("2026-10-01", "2026-10-15")
+    assert span == Window(
+        pd.Timestamp("2026-10-01", tz="UTC"), pd.Timestamp("2026-10-16", tz="UTC")
+    )
+    assert quality.day_window("2026-10-01T00:00:00", "2026-10-01").length == pd.Timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "message"),
+    [
+        ("2026-10-15", "2026-10-01", "before the start"),
+        ("2026-02-30", "2026-03-01", "does not exist"),
+        ("1066-10-14", "2026-03-01", "out of range"),
+        ("yesterday", "2026-03-01", "not a date"),
+        ("<script>alert(1)</script>", "2026-03-01", "not a date"),
+        (["2026-10-01"], "2026-10-02", "not a date"),
+        (20261001, "2026-10-02", "not a date"),
+        (None, "2026-10-02", "not a date"),
+        ("2026-10-01" + "x" * 10_000, "2026-10-02", "not a date"),
+    ],
+)
+def test_day_window_refuses_what_is_not_two_dates_in_order(start, end, message):
+    with pytest.raises(ValueError, match=message):
+        quality.day_window(start, end)
+
+
+def test_feature_distribution_uses_common_bins_or_categories():
+    current = queries.window("30d")
+    numeric = quality.feature_distribution("all", "bytes_out_log", current, current.previous())
+    assert numeric["edges"] is not None
+    assert sum(numeric["current_shares"]) == pytest.approx(1.0)
+    categorical = quality.feature_distribution("all", "severity", current, current.previous())
+    assert categorical["categories"] == [1.0, 2.0, 3.0, 4.0, 5.0]
+    with pytest.raises(ValueError, match="unknown feature"):
+        quality.feature_distribution("all", "__class__", current, current.previous())
+
+
+def test_features_are_the_simulated_ones():
+    assert quality.features() == sorted(
+        [
+            "event_rate",
+            "bytes_out_log",
+            "unique_dest_ports",
+            "severity",
+            "asset_criticality",
+            "dwell_time_log",
+        ]
+    )
+
+
+def test_marks_over_90_days_are_the_quality_incident_and_the_week_of_the_shift():
+    marks = quality.quality_marks("90d", "all", DEFAULT_THRESHOLDS)
+    quality_days = marks.loc[marks["reason"] == "quality", "date"]
+    drift_days = marks.loc[marks["reason"] == "drift", "date"]
+    assert list(quality_days) == list(INCIDENT_DAYS)
+    assert list(drift_days) == list(pd.date_range(SHIFT_DAY, periods=7, freq="D"))
+    assert str(marks["date"].dtype) == "datetime64[us, UTC]"
+
+
+@pytest.mark.parametrize("model", ["threat_detection", "response_automation"])
+def test_marks_of_one_model_type_find_the_same_incident_without_false_alarms(model):
+    marks = quality.quality_marks("all", model, DEFAULT_THRESHOLDS)
+    assert set(marks.loc[marks["reason"] == "quality", "date"]) == set(INCIDENT_DAYS)
+    assert marks.loc[marks["reason"] == "drift", "date"].min() == SHIFT_DAY
+    assert (marks["reason"] == "drift").sum() == 7
+
+
+def test_a_week_after_the_shift_has_no_marks():
+    marks = quality.quality_marks("7d", "all", DEFAULT_THRESHOLDS)
+    assert marks.empty
+    assert list(marks.columns) == ["date", "reason"]
+
+
+def test_stricter_thresholds_mark_more_days():
+    strict = quality_thresholds({"quality_score": [0.99, 0.5]})
+    marks = quality.quality_marks("30d", "all", strict)
+    assert (marks["reason"] == "quality").sum() == 30
+
+
+def test_marks_refuse_forged_filters():
+    with pytest.raises(ValueError):
+        quality.quality_marks("365d", "all", {"x": Threshold(1, 0)})
