@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Dash, Input, Output, State, no_update
+from dash import ALL, Dash, Input, Output, State, html, no_update
 
 from dashboard import ids
 from dashboard.components import format as fmt
+from dashboard.components.shell import source_details
 from dashboard.data.filters import (
     DEFAULT_MODEL,
     DEFAULT_RANGE,
@@ -53,19 +55,54 @@ def filters_from_url(search: object, current_range: object, current_model: objec
 
 
 def data_status(_tick: object, _pathname: object):
-    """The 'data as of' time, and a warning when the last re-read of the source failed."""
+    """The 'data as of' time, and a warning (reason and the data's age) when a read failed."""
+    try:
+        snapshot = store.snapshot()
+    except Exception as error:  # nothing was ever loaded: say why instead of failing
+        status = store.status()
+        return "No data", dbc.Alert(
+            f"Could not read {status['source']}: {type(error).__name__}: {error}. No data is "
+            "loaded yet; the dashboard tries again on every request.",
+            color="danger",
+            className="mt-3 mb-0",
+        )
     status = store.status()
-    snapshot = store.snapshot()
     updated = f"Data as of {fmt.timestamp(snapshot.as_of)}"
     warning = None
     if status["last_error"]:
+        age = fmt.duration(max(status["age_seconds"], 0) / 60.0)
         warning = dbc.Alert(
             f"Could not re-read {status['source']}: {status['last_error']}. Showing the last good "
-            f"data, as of {fmt.timestamp(snapshot.as_of)}.",
+            f"data, as of {fmt.timestamp(snapshot.as_of)} ({age} old); it updates again by "
+            "itself once the source is fixed.",
             color="danger",
             className="mt-3 mb-0",
         )
     return updated, warning
+
+
+def source_kind(name: str) -> str:
+    """'directory /srv/x' -> 'Directory'; 'MLflow … + directory …' -> 'MLflow + Directory'."""
+    kinds = [re.match(r"[A-Za-z]*", part.strip()).group() for part in name.split(" + ")]
+    return " + ".join(kind[:1].upper() + kind[1:] for kind in kinds)
+
+
+def source_status(_tick: object, _pathname: object):
+    """The kind of source and how many tables it holds; the popover details rows and age."""
+    try:
+        snapshot = store.snapshot()  # loads the data if this is the first request
+    except Exception:  # data_status says why
+        snapshot = None
+    status = store.status()
+    label = [html.I(className="bi bi-database me-1"), source_kind(status["source"])]
+    if snapshot is None:
+        details = html.Div([html.Div(status["source"]), html.Div("No data loaded yet")])
+        return [*label, " · not loaded"], details
+    count = len(status["tables"])
+    label.append(f" · {count} of {count + len(status['missing_tables'])} tables")
+    age = fmt.duration(max(status["age_seconds"], 0) / 60.0)
+    details = source_details(status, dict(snapshot.hints), fmt.timestamp(snapshot.as_of), age)
+    return label, details
 
 
 def pause_refresh(live: object) -> bool:
@@ -99,6 +136,12 @@ def register(app: Dash) -> None:
         Input(ids.REFRESH, "n_intervals"),
         Input(ids.URL, "pathname"),
     )(data_status)
+    app.callback(
+        Output(ids.DATA_SOURCE, "children"),
+        Output(ids.DATA_SOURCE_DETAILS, "children"),
+        Input(ids.REFRESH, "n_intervals"),
+        Input(ids.URL, "pathname"),
+    )(source_status)
     app.callback(Output(ids.REFRESH, "disabled"), Input(ids.REFRESH_PAUSE, "value"))(pause_refresh)
     app.clientside_callback(
         SYNC_URL,

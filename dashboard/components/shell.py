@@ -49,10 +49,57 @@ def filter_bar() -> html.Div:
     )
 
 
+def source_status() -> html.Span:
+    """Where the data comes from, in short; a click shows its tables, rows and age."""
+    return html.Span(
+        [
+            html.Span(id=ids.DATA_SOURCE, className="updated-at", role="button", tabIndex="0"),
+            dbc.Popover(
+                id=ids.DATA_SOURCE_DETAILS,
+                target=ids.DATA_SOURCE,
+                trigger="legacy",
+                placement="bottom",
+                body=True,
+            ),
+        ]
+    )
+
+
+def source_details(status: dict, hints: dict[str, str], as_of: str, age: str) -> html.Div:
+    """The popover of `source_status`: the source, the data's time and age, rows per table."""
+    tables = status["tables"] or {}
+    rows = [
+        html.Tr([html.Td(name), html.Td(f"{count:,}", className="text-end")])
+        for name, count in tables.items()
+    ]
+    rows += [
+        html.Tr(
+            [html.Td(name), html.Td("missing", className="text-end text-warning")],
+            title=hints.get(name, ""),
+        )
+        for name in status["missing_tables"] or []
+    ]
+    return html.Div(
+        [
+            html.Div(status["source"], className="fw-semibold text-break"),
+            html.Div(f"Data as of {as_of} · {age} old", className="small text-body-secondary"),
+            dbc.Table(
+                [
+                    html.Thead(html.Tr([html.Th("table"), html.Th("rows", className="text-end")])),
+                    html.Tbody(rows),
+                ],
+                size="sm",
+                className="mt-2 mb-0 small",
+            ),
+        ]
+    )
+
+
 def refresh_control(refresh_seconds: int) -> html.Div:
     live = refresh_seconds > 0
     return html.Div(
         [
+            source_status(),
             html.Span(id=ids.UPDATED_AT, className="updated-at"),
             dbc.Switch(
                 id=ids.REFRESH_PAUSE,
@@ -79,7 +126,6 @@ def shell_layout(pages: list[dict], refresh_seconds: int) -> html.Div:
                     className="brand",
                 ),
                 dbc.Nav(nav_links(pages), className="me-auto", navbar=True),
-                filter_bar(),
                 refresh_control(refresh_seconds),
             ],
             fluid=True,
@@ -93,6 +139,7 @@ def shell_layout(pages: list[dict], refresh_seconds: int) -> html.Div:
         [
             dcc.Location(id=ids.URL, refresh=False),
             navbar,
+            html.Div(dbc.Container(filter_bar(), fluid=True), className="filter-strip"),
             dbc.Container(
                 [
                     html.Div(id=ids.FILTER_ERROR),

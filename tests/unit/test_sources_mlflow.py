@@ -1,0 +1,336 @@
+"""The MLflow source on a real store that MLflow's own client writes during the test."""
+
+from __future__ import annotations
+
+import math
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dashboard import create_app
+from dashboard.callbacks import overview, training
+from dashboard.data import queries
+from dashboard.data.sources import MissingTable, source_from_setting
+from dashboard.data.validation import DataValidationError
+from simulator.io import write_tables
+from tests.conftest import FIXED_NOW, SEED, FixedTimeSource, testing_config
+
+mlflow = pytest.importorskip("mlflow")
+from mlflow.entities import Metric  # noqa: E402
+from mlflow.tracking import MlflowClient  # noqa: E402
+
+from dashboard.data.mlflow_source import MlflowSource  # noqa: E402
+
+MINUTE_MS = 60_000
+STEPS = 40
+ALIASES = {"eval/acc_top1": "val_accuracy"}
+
+
+def ms(moment: pd.Timestamp) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def log_training(client, run_id, start, steps, *, accuracy="accuracy", val="val_acc", gpus=2):
+    """Metric histories as a training loop logs them, and MLflow's system metrics per sample."""
+    for step in range(steps):
+        at = ms(start) + step * MINUTE_MS
+        progress = step / max(steps - 1, 1)
+        client.log_batch(
+            run_id,
+            metrics=[
+                Metric(accuracy, 0.55 + 0.2 * progress, at, step),
+                Metric(val, 0.53 + 0.2 * progress, at, step),
+                Metric("loss", 0.9 - 0.7 * progress, at, step),
+                Metric("val_loss", 0.95 - 0.7 * progress, at, step),
+                Metric("lr", 1e-3 * (1 - progress / 2), at, step),
+                Metric("epoch", progress * 4, at, step),
+            ],
+        )
+        system = [Metric("system/system_memory_usage_megabytes", 12_000.0 + step, at, step)]
+        for gpu in range(gpus):
+            system += [
+                Metric(f"system/gpu_{gpu}_utilization_percentage", 80.0 + gpu, at, step),
+                Metric(f"system/gpu_{gpu}_memory_usage_megabytes", 9_000.0 + 1_000 * gpu, at, step),
+                Metric(f"system/gpu_{gpu}_memory_usage_percentage", 22.5 + 2.5 * gpu, at, step),
+            ]
+        client.log_batch(run_id, metrics=system)
+
+
+@dataclass(frozen=True)
+class TestStore:
+    uri: str
+    runs: dict[str, str]  # what the run shows -> its run id
+
+    __test__ = False
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> TestStore:
+    """Several experiments; finished, failed, killed and running runs; one run of no model type."""
+    uri = f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri)
+    runs = {}
+
+    threat = client.create_experiment("Threat Detection")
+    start = FIXED_NOW - pd.Timedelta(hours=6)
+    run = client.create_run(threat, start_time=ms(start), tags={"model_version": "v5.2.1"})
+    client.log_param(run.info.run_id, "epochs", "4")
+    client.log_param(run.info.run_id, "num_samples", "1200000")
+    log_training(client, run.info.run_id, start, STEPS)
+    client.set_terminated(run.info.run_id, "FINISHED", end_time=ms(start) + STEPS * MINUTE_MS)
+    runs["finished"] = run.info.run_id
+
+    start = FIXED_NOW - pd.Timedelta(hours=3)
+    run = client.create_run(
+        threat,
+        start_time=ms(start),
+        tags={"model_version": "v5.3.0", "failure_reason": "CUDA out of memory"},
+    )
+    log_training(client, run.info.run_id, start, 10)
+    client.set_terminated(run.info.run_id, "FAILED", end_time=ms(start) + 10 * MINUTE_MS)
+    runs["failed"] = run.info.run_id
+
+    filters = client.create_experiment("fp-filter nightly")
+    start = FIXED_NOW - pd.Timedelta(hours=10)
+    tags = {"model_type": "false_positive_filter", "model_version": "v5.1.0"}
+    run = client.create_run(filters, start_time=ms(start), tags=tags)
+    log_training(client, run.info.run_id, start, STEPS, accuracy="train/acc", val="eval/acc_top1")
+    client.set_terminated(run.info.run_id, "FINISHED", end_time=ms(start) + STEPS * MINUTE_MS)
+    runs["aliased"] = run.info.run_id
+
+    start = FIXED_NOW - pd.Timedelta(minutes=30)
+    run = client.create_run(filters, start_time=ms(start), tags=tags)
+    client.log_param(run.info.run_id, "epochs", "8")
+    log_training(client, run.info.run_id, start, 25, gpus=1)
+    runs["running"] = run.info.run_id  # never terminated: RUNNING
+
+    incidents = client.create_experiment("incident_classification")
+    start = FIXED_NOW - pd.Timedelta(hours=2)
+    run = client.create_run(incidents, start_time=ms(start), tags={"model_version": "v5.2.1"})
+    log_training(client, run.info.run_id, start, 5, gpus=0)
+    client.set_terminated(run.info.run_id, "KILLED", end_time=ms(start) + 5 * MINUTE_MS)
+    runs["killed"] = run.info.run_id
+
+    scratch = client.create_experiment("scratch notebook")
+    run = client.create_run(scratch, start_time=ms(FIXED_NOW - pd.Timedelta(hours=1)))
+    client.set_terminated(run.info.run_id, "FINISHED")
+    runs["untyped"] = run.info.run_id
+
+    return TestStore(uri, runs)
+
+
+@pytest.fixture(scope="module")
+def store_uri(store) -> str:
+    return store.uri
+
+
+@pytest.fixture(scope="module")
+def runs(store) -> dict[str, str]:
+    return store.runs
+
+
+@pytest.fixture(scope="module")
+def snapshot(store_uri):
+    return MlflowSource(store_uri, ALIASES).load(FIXED_NOW)
+
+
+@pytest.fixture(scope="module")
+def sessions(snapshot) -> pd.DataFrame:
+    return snapshot.tables["training_sessions"].set_index("session_id")
+
+
+def test_each_run_of_a_known_model_type_is_a_session(snapshot, sessions, runs):
+    assert set(sessions.index) == {runs[key] for key in runs if key != "untyped"}
+    assert sessions["started_at"].is_monotonic_increasing
+    assert snapshot.problems == ()
+    assert any("scratch notebook" in note and runs["untyped"] in note for note in snapshot.notes)
+
+
+def test_model_type_from_the_tag_else_the_experiment_name(sessions, runs):
+    assert sessions.at[runs["finished"], "model_type"] == "threat_detection"
+    assert sessions.at[runs["aliased"], "model_type"] == "false_positive_filter"
+    assert sessions.at[runs["killed"], "model_type"] == "incident_classification"
+    assert sessions.at[runs["finished"], "model_version"] == "v5.2.1"
+    assert sessions.at[runs["running"], "model_version"] == "v5.1.0"
+
+
+def test_run_status_maps_to_the_session_status(sessions, runs):
+    assert sessions.at[runs["finished"], "status"] == "completed"
+    assert sessions.at[runs["failed"], "status"] == "failed"
+    assert sessions.at[runs["killed"], "status"] == "failed"
+    assert sessions.at[runs["running"], "status"] == "active"
+    assert pd.isna(sessions.at[runs["running"], "ended_at"])
+    assert sessions.at[runs["failed"], "failure_reason"] == "CUDA out of memory"
+    assert sessions.at[runs["killed"], "failure_reason"] == "MLflow status KILLED"
+    assert pd.isna(sessions.at[runs["finished"], "failure_reason"])
+
+
+def test_last_values_and_counts_come_from_the_last_points_and_params(sessions, runs):
+    finished = sessions.loc[runs["finished"]]
+    assert finished["train_accuracy"] == pytest.approx(0.75)
+    assert finished["val_accuracy"] == pytest.approx(0.73)
+    assert finished["train_loss"] == pytest.approx(0.2)
+    assert finished["val_loss"] == pytest.approx(0.25)
+    assert (finished["samples"], finished["epochs"]) == (1_200_000, 4)
+    assert sessions.at[runs["running"], "epochs"] == 8
+    assert sessions.at[runs["killed"], "epochs"] == 4  # no parameter: the highest epoch logged
+    assert sessions.at[runs["killed"], "samples"] == 0  # nothing says
+    assert finished["gpu_util_mean"] == pytest.approx(0.805)
+    assert finished["gpu_mem_peak_gb"] == pytest.approx(10.0)
+    assert math.isnan(sessions.at[runs["killed"], "gpu_util_mean"])
+
+
+def test_metric_histories_keep_every_point_under_contract_names(snapshot, runs):
+    metrics = snapshot.tables["training_metrics"]
+    finished = metrics[metrics["session_id"] == runs["finished"]]
+    assert finished.groupby("metric").size().to_dict() == {
+        name: STEPS
+        for name in (
+            "train_accuracy",
+            "val_accuracy",
+            "train_loss",
+            "val_loss",
+            "learning_rate",
+            "epoch",
+        )
+    }
+    aliased = metrics[metrics["session_id"] == runs["aliased"]]
+    assert {"train_accuracy", "val_accuracy"} <= set(aliased["metric"])  # train/acc, configured
+    assert not metrics["metric"].str.startswith("system/").any()
+    first = finished[finished["metric"] == "train_loss"].iloc[0]
+    assert first["timestamp"] == FIXED_NOW - pd.Timedelta(hours=6)
+
+
+def test_system_metrics_become_resource_usage(snapshot, runs):
+    usage = snapshot.tables["resource_usage"]
+    finished = usage[usage["session_id"] == runs["finished"]]
+    assert len(finished) == STEPS * 2 and set(finished["gpu_id"]) == {0, 1}
+    gpu_one = finished[finished["gpu_id"] == 1].iloc[-1]
+    assert gpu_one["gpu_util"] == pytest.approx(0.81)
+    assert gpu_one["gpu_mem_used_gb"] == pytest.approx(10.0)
+    assert gpu_one["gpu_mem_total_gb"] == pytest.approx(40.0)
+    assert gpu_one["host_mem_used_gb"] == pytest.approx(12.039)
+    assert usage["timestamp"].is_monotonic_increasing
+
+
+def test_a_finished_run_is_fetched_once(store_uri, monkeypatch):
+    source = MlflowSource(store_uri, ALIASES)
+    first = source.load(FIXED_NOW)
+    fetched = []
+    original = source.client.get_metric_history
+    monkeypatch.setattr(
+        source.client,
+        "get_metric_history",
+        lambda run_id, key: fetched.append(run_id) or original(run_id, key),
+    )
+    second = source.load(FIXED_NOW)
+    running = first.tables["training_sessions"].query("status == 'active'")["session_id"]
+    assert set(fetched) == set(running)  # only the active run is read again
+    assert second.token == first.token
+
+
+# The query layer and the pages
+
+
+@pytest.fixture(scope="module")
+def mlflow_app(store_uri):
+    source = source_from_setting(f"mlflow:{store_uri}", SEED, 1, ALIASES)
+    return create_app(testing_config(DATA_SOURCE_OBJECT=FixedTimeSource(source, FIXED_NOW)))
+
+
+def test_query_layer_shows_the_runs_curves_and_gpus(mlflow_app, runs):
+    with mlflow_app.server.app_context():
+        sessions = queries.sessions_in_range("24h", "all")
+        assert len(sessions) == 5
+        assert queries.active_sessions()["session_id"].tolist() == [runs["running"]]
+        curves = queries.session_metrics(runs["finished"])
+        assert len(curves[curves["metric"] == "val_accuracy"]) == STEPS
+        assert len(queries.session_resources(runs["finished"])) == STEPS * 2
+        one_type = queries.sessions_in_range("24h", "false_positive_filter")
+        assert set(one_type["session_id"]) == {runs["aliased"], runs["running"]}
+
+
+def test_tables_mlflow_lacks_raise_missing_table_with_a_hint(mlflow_app, store_uri):
+    with mlflow_app.server.app_context():
+        with pytest.raises(MissingTable, match=f"mlflow:{store_uri};DIR"):
+            queries.alerts_in_range("24h", "all")
+        with pytest.raises(MissingTable):
+            queries.current_version()
+
+
+def test_training_drill_down_shows_a_run_its_status_and_curves(mlflow_app, runs):
+    with mlflow_app.server.app_context():
+        title, curves, gpu = training.session_detail([{"session_id": runs["failed"]}], [])
+        assert "failed: CUDA out of memory" in title and "Threat Detection" in title
+        assert sum(len(trace.x) for trace in curves.data) == 4 * 10
+        assert sum(len(trace.x) for trace in gpu.data) > 0
+
+
+@pytest.fixture(scope="module")
+def combined_app(store_uri, tmp_path_factory, app):
+    """MLflow for the training tables plus an export of the SOC tables, as a team would run it."""
+    directory = tmp_path_factory.mktemp("soc-exports")
+    with app.server.app_context():
+        tables = queries.snapshot().tables
+    soc = [name for name in tables if not name.startswith(("training_", "resource_"))]
+    write_tables({name: tables[name] for name in soc}, directory, "parquet")
+    source = source_from_setting(f"mlflow:{store_uri};{directory}", SEED, 1, ALIASES)
+    return create_app(testing_config(DATA_SOURCE_OBJECT=FixedTimeSource(source, FIXED_NOW)))
+
+
+def test_training_page_lists_the_mlflow_runs_with_their_statuses(combined_app, runs):
+    with combined_app.server.app_context():
+        cards, _live, accuracy, _loss, _duration, rows = training.training_overview("24h", "all")
+    statuses = {row["session_id"]: row["status"] for row in rows}
+    assert statuses == {
+        runs["finished"]: "completed",
+        runs["failed"]: "failed",
+        runs["aliased"]: "completed",
+        runs["running"]: "active",
+        runs["killed"]: "failed",
+    }
+    assert "2 completed · 2 failed" in str(cards[0])
+    assert sum(len(trace.x) for trace in accuracy.data if trace.x is not None) > 0
+
+
+def test_overview_lists_the_last_runs(combined_app, runs):
+    with combined_app.server.app_context():
+        rows = overview.last_sessions("24h", "all")
+    assert rows[0]["session_id"] == runs["running"]
+    assert len(rows) == 5
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_an_unreachable_tracking_server_fails_fast_with_the_reason():
+    source = MlflowSource(f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(Exception, match=r"127\.0\.0\.1"):
+        source.load(FIXED_NOW)
+
+
+def test_a_missing_database_is_refused_rather_than_created(tmp_path):
+    with pytest.raises(ValueError, match="no MLflow database"):
+        MlflowSource(f"sqlite:///{tmp_path / 'typo.db'}")
+    assert not Path(tmp_path / "typo.db").exists()
+
+
+def test_a_run_breaking_the_contract_names_the_run_and_column(tmp_path):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.create_experiment("threat_detection")
+    run = client.create_run(experiment, start_time=ms(FIXED_NOW - pd.Timedelta(hours=1)))
+    client.log_metric(run.info.run_id, "accuracy", 87.5, step=0)  # a percentage, not a fraction
+    client.set_terminated(run.info.run_id, "FINISHED")
+    with pytest.raises(DataValidationError) as caught:
+        MlflowSource(uri).load(FIXED_NOW)
+    assert str(caught.value) == (
+        f"MLflow {uri} (training_sessions), column train_accuracy: 1 value(s) not a fraction "
+        f"within 0..1 (e.g. run {run.info.run_id}: 87.5)"
+    )
