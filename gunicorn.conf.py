@@ -1,9 +1,13 @@
 """gunicorn settings for the dashboard, read from the environment (see README, Configuration).
 
-Run with `gunicorn -c gunicorn.conf.py`; the app is `dashboard.wsgi:server`.
+Run with `gunicorn -c gunicorn.conf.py`; the app is `dashboard.wsgi:server`. Every setting has a
+default that suits one host; README's Operations section says what to change in production.
 """
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 
 def _env(name: str, default: str) -> str:
@@ -18,13 +22,103 @@ def _env_int(name: str, default: int) -> int:
         raise SystemExit(f"{name} must be a whole number, got {raw!r}") from None
 
 
+def _choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = _env(name, default).lower()
+    if value not in allowed:
+        raise SystemExit(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _bind_address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
+
+
+# Metrics of every worker go to files in one directory, which /metrics adds up. It must exist
+# before prometheus_client is imported (the app is preloaded below) and start empty.
+METRICS_DIR_CREATED = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if METRICS_DIR_CREATED:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="dashboard-metrics-")
+METRICS_DIR = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+
 wsgi_app = "dashboard.wsgi:server"
-bind = f"{_env('DASHBOARD_HOST', '0.0.0.0')}:{_env_int('DASHBOARD_PORT', 8503)}"
+bind = _bind_address(_env("DASHBOARD_HOST", "0.0.0.0"), _env_int("DASHBOARD_PORT", 8503))
 workers = _env_int("WEB_CONCURRENCY", 2)
 threads = _env_int("GUNICORN_THREADS", 4)
 timeout = _env_int("GUNICORN_TIMEOUT", 60)
-graceful_timeout = 30
+graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = _env_int("GUNICORN_KEEPALIVE", 5)
+# Recycle each worker after about this many requests (0: never), spread by the jitter so that
+# the workers do not restart together.
+max_requests = _env_int("GUNICORN_MAX_REQUESTS", 5000)
+max_requests_jitter = _env_int("GUNICORN_MAX_REQUESTS_JITTER", 500)
+# Only these addresses (the load balancer or reverse proxy) may say, with X-Forwarded-Proto,
+# that the client used HTTPS.
+forwarded_allow_ips = _env("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 # Build the app (imports, page registry, callbacks) once in the master; workers fork from it.
 preload_app = True
+
+# gunicornc's control socket: off unless a path is given, so two servers never share one.
+CONTROL_SOCKET = _env("GUNICORN_CONTROL_SOCKET", "")
+control_socket_disable = not CONTROL_SOCKET
+if CONTROL_SOCKET:
+    control_socket = CONTROL_SOCKET
+
+LOG_FORMAT = _choice("DASHBOARD_LOG_FORMAT", "text", ("text", "json"))
+loglevel = _choice("DASHBOARD_LOG_LEVEL", "info", ("debug", "info", "warning", "error"))
 accesslog = "-"
 errorlog = "-"
+access_log_format = _env(
+    "GUNICORN_ACCESS_LOG_FORMAT",
+    '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms "%({x-forwarded-for}i)s"',
+)
+# Access lines to stdout; gunicorn's and the app's own messages to stderr; JSON lines on demand.
+_formatters = {
+    "text": {
+        "app": {"format": "%(asctime)s [%(process)d] [%(levelname)s] %(name)s: %(message)s"},
+        "access": {"format": "%(message)s"},
+    },
+    "json": {
+        "app": {"()": "dashboard.ops.logs.JsonFormatter"},
+        "access": {"()": "dashboard.ops.logs.JsonFormatter"},
+    },
+}[LOG_FORMAT]
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": _formatters,
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": "app",
+            "stream": "ext://sys.stderr",
+        },
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "formatter": "access",
+            "stream": "ext://sys.stdout",
+        },
+    },
+    "root": {"level": loglevel.upper(), "handlers": ["stderr"]},
+    "loggers": {
+        "gunicorn.error": {"level": loglevel.upper(), "handlers": ["stderr"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
+    },
+}
+
+
+def on_starting(server):
+    # A directory given by ops may hold the files of a previous run: its counts would add up.
+    if not METRICS_DIR_CREATED:
+        for stale in METRICS_DIR.glob("*.db"):
+            stale.unlink()
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if METRICS_DIR_CREATED:
+        shutil.rmtree(METRICS_DIR, ignore_errors=True)

@@ -9,7 +9,7 @@ import dash
 import dash_bootstrap_components as dbc  # noqa: F401  (registers its components with Dash)
 from dash import Dash
 
-from dashboard import callbacks, errors
+from dashboard import callbacks, errors, ops, security
 from dashboard.components.shell import shell_layout
 from dashboard.config import settings_from_env
 from dashboard.data.cache import cache
@@ -44,7 +44,6 @@ def create_app(config: Mapping[str, object] | None = None) -> Dash:
         title="AI Model Training Dashboard",
         update_title=None,
         suppress_callback_exceptions=False,
-        health_endpoint="health",
         serve_locally=True,
     )
     app.index_string = INDEX
@@ -52,6 +51,8 @@ def create_app(config: Mapping[str, object] | None = None) -> Dash:
     server.config.update(settings)
     cache.init_app(server)
     store.init_app(server)
+    ops.init_app(app)
+    security.init_app(app)
     refresh_seconds = int(settings["REFRESH_SECONDS"])
     app.layout = lambda: shell_layout(list(dash.page_registry.values()), refresh_seconds)
     callbacks.register(app)

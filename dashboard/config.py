@@ -10,8 +10,12 @@ import json
 import os
 import secrets
 from collections.abc import Mapping
+from pathlib import Path
 
 CACHE_TYPES = ("SimpleCache", "FileSystemCache", "RedisCache", "NullCache")
+AUTH_MODES = ("none", "basic", "proxy")
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
@@ -27,14 +31,44 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     return value
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
+def _float(env: Mapping[str, str], name: str, default: float, minimum: float = 0.0) -> float:
     raw = env.get(name, "").strip()
     if not raw:
         return default
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         raise ValueError(f"{name} must be a number, got {raw!r}") from None
+    if not value >= minimum:  # also rejects NaN
+        raise ValueError(f"{name} must be at least {minimum:g}, got {raw!r}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw not in _TRUE + _FALSE:
+        raise ValueError(f"{name} must be true or false, got {raw!r}")
+    return raw in _TRUE
+
+
+def _users(env: Mapping[str, str]) -> dict[str, str]:
+    """Basic-auth users: `user:password` items, comma-separated in DASHBOARD_AUTH_USERS and one
+    a line in the file DASHBOARD_AUTH_USERS_FILE; a password may be a werkzeug password hash."""
+    items = [item for item in env.get("DASHBOARD_AUTH_USERS", "").split(",") if item.strip()]
+    path = env.get("DASHBOARD_AUTH_USERS_FILE", "").strip()
+    if path:
+        try:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+        except OSError as error:
+            raise ValueError(f"DASHBOARD_AUTH_USERS_FILE cannot be read: {error}") from None
+        items += [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    users = {}
+    for item in items:
+        user, colon, password = item.strip().partition(":")
+        if not colon or not user or not password:
+            raise ValueError("basic-auth users must be given as user:password")
+        users[user] = password
+    return users
 
 
 def _json(env: Mapping[str, str], name: str) -> dict[str, object]:
@@ -71,9 +105,38 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> dict[str, object]
         # Data-quality thresholds: JSON {"indicator": [warning, failing], ...} overriding the
         # defaults in dashboard/analysis/quality.py.
         "QUALITY_THRESHOLDS": _json(env, "DASHBOARD_QUALITY_THRESHOLDS"),
+        # Real training data: extra metric-name aliases and folder/experiment -> model type.
+        "METRIC_ALIASES": _json(env, "DASHBOARD_METRIC_ALIASES"),
+        "MODEL_TYPE_MAP": _json(env, "DASHBOARD_MODEL_TYPE_MAP"),
         # A request body larger than this is refused with 413 before Dash parses it.
         "MAX_CONTENT_LENGTH": _int(env, "DASHBOARD_MAX_REQUEST_BYTES", 1_000_000, minimum=1024),
     }
+    auth = env.get("DASHBOARD_AUTH", "none").strip().lower() or "none"
+    if auth not in AUTH_MODES:
+        raise ValueError(f"DASHBOARD_AUTH must be one of {', '.join(AUTH_MODES)}")
+    settings.update(
+        {
+            # Who may see the dashboard; /health and /ready are always public.
+            "AUTH_MODE": auth,
+            "AUTH_USERS": _users(env),
+            "AUTH_PROXY_HEADER": env.get("DASHBOARD_AUTH_PROXY_HEADER", "").strip()
+            or "X-Forwarded-User",
+            "AUTH_PROXY_IPS": tuple(
+                ip.strip()
+                for ip in (env.get("DASHBOARD_AUTH_PROXY_IPS") or "127.0.0.1,::1").split(",")
+                if ip.strip()
+            ),
+            "METRICS_PUBLIC": _bool(env, "DASHBOARD_METRICS_PUBLIC"),
+            # Redis: how long one operation may take, and how long to answer from the source
+            # alone after a failure before trying Redis again.
+            "CACHE_REDIS_TIMEOUT": _float(env, "DASHBOARD_CACHE_REDIS_TIMEOUT", 1.0),
+            "CACHE_RETRY_SECONDS": _float(env, "DASHBOARD_CACHE_RETRY_SECONDS", 5.0),
+        }
+    )
+    if auth == "basic" and not settings["AUTH_USERS"]:
+        raise ValueError(
+            "DASHBOARD_AUTH=basic needs users in DASHBOARD_AUTH_USERS or DASHBOARD_AUTH_USERS_FILE"
+        )
     if cache_type == "RedisCache":
         settings["CACHE_REDIS_URL"] = env.get(
             "DASHBOARD_CACHE_REDIS_URL", "redis://127.0.0.1:6379/0"

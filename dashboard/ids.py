@@ -10,6 +10,8 @@ REFRESH_PAUSE = "refresh-pause"
 UPDATED_AT = "updated-at"
 NAV_LINK = "nav-link"  # pattern-matching type: {"type": NAV_LINK, "path": "/training"}
 DATA_WARNING = "data-warning"
+DATA_SOURCE = "data-source"
+DATA_SOURCE_DETAILS = "data-source-details"  # popover: rows per table, missing tables, age
 
 # Overview
 OV_KPIS = "ov-kpis"
@@ -36,10 +38,31 @@ AB_VERSIONS = "ab-version-table"
 AB_VERSIONS_EXPORT = "ab-version-table-export"
 AB_TRENDS = "ab-version-trends"
 AB_TREND_METRIC = "ab-trend-metric"
+AB_MODE = "ab-mode"
+AB_EXPERIMENT = "ab-experiment"
+AB_EXPERIMENT_PICKER = "ab-experiment-picker"
+AB_CONTROL = "ab-control-version"
+AB_TREATMENT = "ab-treatment-version"
+AB_VERSION_PICKER = "ab-version-picker"
+AB_SUMMARY = "ab-summary"
+AB_SRM = "ab-srm"
+AB_GUARDRAIL = "ab-guardrail"
+AB_VERDICTS = "ab-verdicts"
+AB_RESULTS = "ab-results"
+AB_FOREST = "ab-forest-chart"
+AB_CUMULATIVE = "ab-cumulative-chart"
 
 # Data Quality
 DQ_INDICATORS = "dq-indicators"
+DQ_SCORE_NOTE = "dq-score-note"
 DQ_TRENDS = "dq-trends"
+DQ_CURRENT_DATES = "dq-current-dates"
+DQ_REFERENCE_DATES = "dq-reference-dates"
+DQ_WINDOWS = "dq-drift-windows"
+DQ_DRIFT_VERDICT = "dq-drift-verdict"
+DQ_DRIFT_TABLE = "dq-drift-table"
+DQ_DRIFT_EXPORT = "dq-drift-table-export"
+DQ_DISTRIBUTION = "dq-distribution-chart"
 
 # Resources
 RS_KPIS = "rs-kpis"

@@ -2,7 +2,7 @@
 
 A Flask extension (flaskr style): `store.init_app(app)` builds the source from the app's
 config; `store.snapshot()` returns the current Snapshot of the app in context. A failed re-read
-keeps the last good snapshot and records why.
+keeps the last good snapshot, records why and sends `source_failed` (metrics count it).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 
 import pandas as pd
+from blinker import Namespace
 from flask import Flask, current_app
 
 from dashboard.data.sources import Snapshot, Source, source_from_setting
@@ -20,6 +21,9 @@ from dashboard.data.sources import Snapshot, Source, source_from_setting
 log = logging.getLogger(__name__)
 
 EXTENSION = "dashboard_data"
+
+# Sent with the source's name and the error whenever reading the source fails.
+source_failed = Namespace().signal("source-failed")
 
 
 def utc_now() -> pd.Timestamp:
@@ -66,9 +70,10 @@ class _AppData:
                 self.current = self.source.load(now)
                 self.last_error = None
             except Exception as error:  # any failure of a source must leave the last good data
+                self.last_error = f"{type(error).__name__}: {error}"
+                source_failed.send(self.source.name, error=error)
                 if self.current is None:
                     raise
-                self.last_error = f"{type(error).__name__}: {error}"
                 log.warning(
                     "re-reading %s failed, serving data as of %s: %s",
                     self.source.name,
@@ -88,7 +93,11 @@ class DataStore:
     def init_app(self, app: Flask, clock: Callable[[], pd.Timestamp] = utc_now) -> None:
         config = app.config
         source = config.get("DATA_SOURCE_OBJECT") or source_from_setting(
-            str(config["DATA_SOURCE"]), int(config["SIM_SEED"]), int(config["SIM_SCALE"])
+            str(config["DATA_SOURCE"]),
+            int(config["SIM_SEED"]),
+            int(config["SIM_SCALE"]),
+            config.get("METRIC_ALIASES"),
+            config.get("MODEL_TYPE_MAP"),
         )
         app.extensions[EXTENSION] = _AppData(source, int(config["REFRESH_SECONDS"]), clock)
 
@@ -105,7 +114,37 @@ class DataStore:
             "source": data.source.name,
             "as_of": None if current is None else current.as_of.isoformat(),
             "last_error": data.last_error,
+            **_contents(current, data.clock()),
         }
+
+    def readiness(self) -> dict[str, object]:
+        """Whether data is loaded (loading it if due), how old it is, and the last read error."""
+        data = self._data()
+        try:
+            current = data.snapshot()
+        except Exception:  # the source failed and no data was ever loaded: not ready
+            current = None
+        age = None if current is None else (data.clock() - current.as_of).total_seconds()
+        return {
+            "loaded": current is not None,
+            "source": data.source.name,
+            "as_of": None if current is None else current.as_of.isoformat(),
+            "age_seconds": None if age is None else round(age, 3),
+            "last_error": data.last_error,
+            "tables": None if current is None else current.row_counts(),
+            "missing_tables": None if current is None else current.missing,
+        }
+
+
+def _contents(current: Snapshot | None, now: pd.Timestamp) -> dict[str, object]:
+    """Rows per table, the missing tables and the data's age in seconds (None before a load)."""
+    if current is None:
+        return {"tables": None, "missing_tables": None, "age_seconds": None}
+    return {
+        "tables": current.row_counts(),
+        "missing_tables": current.missing,
+        "age_seconds": round((now - current.as_of).total_seconds(), 3),
+    }
 
 
 store = DataStore()

@@ -35,7 +35,7 @@ def layout(**_query: str) -> html.Div:
                 "Last 10 training sessions",
                 loading(
                     data_grid(
-                        ids.OV_SESSIONS, SESSION_COLUMNS, height=420, export_name="last-sessions"
+                        ids.OV_SESSIONS, SESSION_COLUMNS, height=None, export_name="last-sessions"
                     )
                 ),
             ),

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
+import importlib
+import json
 import sys
 import time
 from collections.abc import Iterator
@@ -14,93 +12,38 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.http import renderer
+from tests.serving.harness import Gunicorn
+
 pytestmark = pytest.mark.serving
 
-ROOT = Path(__file__).resolve().parents[2]
 PAGE_PATHS = ["/", "/training", "/ab-testing", "/data-quality", "/resources"]
-START_TIMEOUT = 60
-STOP_TIMEOUT = 45  # gunicorn.conf.py gives workers 30 s to finish their requests
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Gunicorn:
-    """gunicorn started as ops would start it, with its output kept in files for the report."""
-
-    def __init__(self, log_dir: Path) -> None:
-        port = free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        self.stdout = log_dir / "gunicorn.out"
-        self.stderr = log_dir / "gunicorn.err"
-        env = {
-            **os.environ,
-            "DASHBOARD_HOST": "127.0.0.1",
-            "DASHBOARD_PORT": str(port),
-            "WEB_CONCURRENCY": "2",
-        }
-        with self.stdout.open("wb") as out, self.stderr.open("wb") as err:
-            self.process = subprocess.Popen(
-                # Its own control socket, so that it leaves a running dashboard's alone.
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "-c",
-                    "gunicorn.conf.py",
-                    "--control-socket",
-                    str(log_dir / "gunicorn.ctl"),
-                ],
-                cwd=ROOT,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=err,
-            )
-
-    def logs(self) -> str:
-        return f"stdout:\n{self.stdout.read_text()}\nstderr:\n{self.stderr.read_text()}"
-
-    def wait_until_healthy(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"gunicorn exited with {self.process.returncode}\n{self.logs()}")
-            try:
-                if requests.get(f"{self.url}/health", timeout=5).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.5)
-        pytest.fail(f"gunicorn did not answer /health within {START_TIMEOUT} s\n{self.logs()}")
-
-    def stop(self) -> int:
-        """SIGTERM (graceful shutdown), then SIGKILL if it hangs; the exit status."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[Gunicorn]:
-    server = Gunicorn(tmp_path_factory.mktemp("gunicorn"))
+    home = tmp_path_factory.mktemp("home")
+    # A fresh HOME shows whether gunicorn would open its control socket there by default.
+    server = Gunicorn(tmp_path_factory.mktemp("gunicorn"), HOME=str(home))
+    server.home = home
     try:
-        server.wait_until_healthy()
+        server.wait_until_ready()
         yield server
     finally:
         server.stop()
 
 
-def test_health_answers_200(server):
-    assert requests.get(f"{server.url}/health", timeout=10).status_code == 200
+def test_health_answers_alive(server):
+    response = requests.get(f"{server.url}/health", timeout=10)
+    assert response.status_code == 200
+    assert response.json() == {"status": "alive"}
+
+
+def test_ready_answers_with_the_data_and_cache_status(server):
+    body = requests.get(f"{server.url}/ready", timeout=30).json()
+    assert body["status"] == "ready"
+    assert body["data"]["loaded"] is True
+    assert body["cache"]["status"] == "ok"
 
 
 @pytest.mark.parametrize("path", [*PAGE_PATHS, "/no-such-page"])
@@ -109,6 +52,8 @@ def test_pages_serve_the_html_shell(server, path):
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/html")
     assert 'id="react-entry-point"' in response.text
+    assert "script-src 'self' 'sha256-" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
 
 
 def test_layout_and_callback_graph_answer_json(server):
@@ -138,12 +83,22 @@ def test_pages_router_callback_answers(server):
     assert response.json()["response"]["_pages_content"]["children"]
 
 
+def test_no_control_socket_unless_configured(server):
+    assert not (Path(server.home) / ".gunicorn").exists()
+
+
 def test_access_log_goes_to_stdout(server):
     requests.get(f"{server.url}/health?from=access-log-test", timeout=10)
     deadline = time.monotonic() + 5
     while "/health?from=access-log-test" not in server.stdout.read_text():
         assert time.monotonic() < deadline, server.logs()
         time.sleep(0.1)
+    line = next(
+        line for line in server.stdout.read_text().splitlines() if "access-log-test" in line
+    )
+    assert " 200 " in line and line.split()[-2].endswith("ms")
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(line)  # text unless DASHBOARD_LOG_FORMAT=json (tests/serving/test_metrics.py)
 
 
 def test_stops_cleanly_on_sigterm(server):
@@ -151,3 +106,11 @@ def test_stops_cleanly_on_sigterm(server):
     errors = server.stderr.read_text()
     assert "Shutting down: Master" in errors, server.logs()
     assert "Traceback" not in errors, server.logs()
+
+
+def test_the_app_is_set_up_before_the_workers_fork(monkeypatch):
+    # Dash registers the pages router callback during its setup; if a fresh worker did that on
+    # its first requests, concurrent ones would find the callback missing (answered 400).
+    monkeypatch.delitem(sys.modules, "dashboard.wsgi", raising=False)
+    wsgi = importlib.import_module("dashboard.wsgi")
+    assert renderer.ROUTER_OUTPUT in wsgi.app.callback_map
