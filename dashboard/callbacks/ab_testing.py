@@ -17,6 +17,7 @@ from dashboard import ids
 from dashboard.analysis import ab
 from dashboard.callbacks.filters import FILTER_INPUTS, checked_filters, per_bucket, scope
 from dashboard.callbacks.grid_export import register_export
+from dashboard.callbacks.guard import page_callback
 from dashboard.components.ab_charts import cumulative_figure, forest_figure
 from dashboard.components.ab_controls import (
     EXPERIMENT_MODE,
@@ -314,7 +315,8 @@ def version_trends(range_key: object, model: object, _tick: object, kpi: object)
 
 
 def register(app: Dash) -> None:
-    app.callback(
+    page_callback(
+        app,
         Output(ids.AB_EXPERIMENT, "options"),
         Output(ids.AB_EXPERIMENT, "value"),
         Output(ids.AB_CONTROL, "options"),
@@ -326,12 +328,14 @@ def register(app: Dash) -> None:
         State(ids.AB_CONTROL, "value"),
         State(ids.AB_TREATMENT, "value"),
     )(comparison_choices)
-    app.callback(
+    page_callback(
+        app,
         Output(ids.AB_EXPERIMENT_PICKER, "style"),
         Output(ids.AB_VERSION_PICKER, "style"),
         Input(ids.AB_MODE, "value"),
     )(picker_visibility)
-    app.callback(
+    page_callback(
+        app,
         Output(ids.AB_SUMMARY, "children"),
         Output(ids.AB_SRM, "children"),
         Output(ids.AB_GUARDRAIL, "children"),
@@ -345,8 +349,8 @@ def register(app: Dash) -> None:
         Input(ids.AB_CONTROL, "value"),
         Input(ids.AB_TREATMENT, "value"),
     )(comparison)
-    app.callback(Output(ids.AB_VERSIONS, "rowData"), *FILTER_INPUTS)(version_table)
-    app.callback(
-        Output(ids.AB_TRENDS, "figure"), *FILTER_INPUTS, Input(ids.AB_TREND_METRIC, "value")
+    page_callback(app, Output(ids.AB_VERSIONS, "rowData"), *FILTER_INPUTS)(version_table)
+    page_callback(
+        app, Output(ids.AB_TRENDS, "figure"), *FILTER_INPUTS, Input(ids.AB_TREND_METRIC, "value")
     )(version_trends)
     register_export(app, ids.AB_VERSIONS_EXPORT, ids.AB_VERSIONS)

@@ -20,6 +20,7 @@ from dashboard.analysis.quality import (
 )
 from dashboard.callbacks.filters import FILTER_INPUTS, checked_filters, scope
 from dashboard.callbacks.grid_export import register_export
+from dashboard.callbacks.guard import page_callback
 from dashboard.components import format as fmt
 from dashboard.components.drift import (
     DRIFTED,
@@ -251,22 +252,24 @@ def picker_bounds(_tick: object = None):
 def register(app: Dash) -> None:
     # A bad DASHBOARD_QUALITY_THRESHOLDS stops the app at start, not at the first request.
     quality_thresholds(app.server.config.get("QUALITY_THRESHOLDS"))
-    app.callback(
-        Output(ids.DQ_INDICATORS, "children"), Output(ids.DQ_TRENDS, "figure"), *FILTER_INPUTS
+    page_callback(
+        app, Output(ids.DQ_INDICATORS, "children"), Output(ids.DQ_TRENDS, "figure"), *FILTER_INPUTS
     )(quality)
     pickers = [
         (picker, prop)
         for picker in (ids.DQ_CURRENT_DATES, ids.DQ_REFERENCE_DATES)
         for prop in ("start_date", "end_date")
     ]
-    app.callback(
+    page_callback(
+        app,
         Output(ids.DQ_WINDOWS, "children"),
         Output(ids.DQ_DRIFT_VERDICT, "children"),
         Output(ids.DQ_DRIFT_TABLE, "rowData"),
         *FILTER_INPUTS,
         *(Input(picker, prop) for picker, prop in pickers),
     )(drift)
-    app.callback(
+    page_callback(
+        app,
         Output(ids.DQ_DISTRIBUTION, "figure"),
         Input(ids.DQ_DRIFT_TABLE, "selectedRows"),
         Input(ids.DQ_DRIFT_TABLE, "rowData"),
@@ -274,7 +277,8 @@ def register(app: Dash) -> None:
         State(ids.MODEL, "value"),
         *(State(picker, prop) for picker, prop in pickers),
     )(distribution)
-    app.callback(
+    page_callback(
+        app,
         *(
             Output(picker, prop)
             for picker in (ids.DQ_CURRENT_DATES, ids.DQ_REFERENCE_DATES)

@@ -6,6 +6,7 @@ from dash import Dash, Output
 
 from dashboard import ids
 from dashboard.callbacks.filters import FILTER_INPUTS, checked_filters, per_bucket, scope
+from dashboard.callbacks.guard import page_callback
 from dashboard.components import format as fmt
 from dashboard.components.kpi import change_tone, kpi_card
 from dashboard.components.live import live_session_panel
@@ -94,10 +95,13 @@ def last_sessions(range_key: object, model: object, _tick: object = None) -> lis
 
 
 def register(app: Dash) -> None:
-    app.callback(Output(ids.OV_KPIS, "children"), Output(ids.OV_LIVE, "children"), *FILTER_INPUTS)(
-        headline
-    )
-    app.callback(
-        Output(ids.OV_IMPACT, "children"), Output(ids.OV_IMPACT_CHART, "figure"), *FILTER_INPUTS
+    page_callback(
+        app, Output(ids.OV_KPIS, "children"), Output(ids.OV_LIVE, "children"), *FILTER_INPUTS
+    )(headline)
+    page_callback(
+        app,
+        Output(ids.OV_IMPACT, "children"),
+        Output(ids.OV_IMPACT_CHART, "figure"),
+        *FILTER_INPUTS,
     )(impact)
-    app.callback(Output(ids.OV_SESSIONS, "rowData"), *FILTER_INPUTS)(last_sessions)
+    page_callback(app, Output(ids.OV_SESSIONS, "rowData"), *FILTER_INPUTS)(last_sessions)

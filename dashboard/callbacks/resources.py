@@ -8,6 +8,7 @@ from dash import Dash, Output
 from dashboard import ids
 from dashboard.callbacks.filters import FILTER_INPUTS, checked_filters, scope
 from dashboard.callbacks.grid_export import register_export
+from dashboard.callbacks.guard import page_callback
 from dashboard.components import format as fmt
 from dashboard.components.kpi import kpi_card
 from dashboard.components.resource_charts import gpu_heatmap, memory_figure, utilisation_figure
@@ -59,7 +60,8 @@ def resources(range_key: object, model: object, _tick: object = None):
 
 
 def register(app: Dash) -> None:
-    app.callback(
+    page_callback(
+        app,
         Output(ids.RS_KPIS, "children"),
         Output(ids.RS_UTILISATION, "figure"),
         Output(ids.RS_MEMORY, "figure"),

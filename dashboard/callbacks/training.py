@@ -9,6 +9,7 @@ from dashboard import ids
 from dashboard.callbacks.data_quality import configured_thresholds
 from dashboard.callbacks.filters import FILTER_INPUTS, checked_filters, per_bucket, scope
 from dashboard.callbacks.grid_export import register_export
+from dashboard.callbacks.guard import page_callback
 from dashboard.components import format as fmt
 from dashboard.components.kpi import kpi_card
 from dashboard.components.live import live_session_panel
@@ -102,7 +103,8 @@ def session_detail(selected: object, rows: object):
 
 
 def register(app: Dash) -> None:
-    app.callback(
+    page_callback(
+        app,
         Output(ids.TR_KPIS, "children"),
         Output(ids.TR_LIVE, "children"),
         Output(ids.TR_ACCURACY, "figure"),
@@ -112,7 +114,8 @@ def register(app: Dash) -> None:
         *FILTER_INPUTS,
     )(training_overview)
     register_export(app, ids.TR_SESSIONS_EXPORT, ids.TR_SESSIONS)
-    app.callback(
+    page_callback(
+        app,
         Output(ids.TR_DETAIL_TITLE, "children"),
         Output(ids.TR_DETAIL_CURVES, "figure"),
         Output(ids.TR_DETAIL_GPU, "figure"),

@@ -89,4 +89,8 @@ def test_a_directory_with_only_training_tables_serves_the_training_page(
     dash_duo.wait_for_contains_text(f"#{ids.DATA_SOURCE_DETAILS}", "alerts missing")
     details = dash_duo.find_element(f"#{ids.DATA_SOURCE_DETAILS}").text
     assert all(f"{name} missing" in details for name in missing)
+    # A page whose tables are missing says which one it needs and how to provide it.
+    dash_duo.find_element("a.nav-link[href^='/?']").click()
+    dash_duo.wait_for_contains_text(f"#{ids.OV_IMPACT}", "This view needs the alerts table")
+    assert "alerts.parquet" in dash_duo.find_element(f"#{ids.OV_IMPACT}").text
     assert dash_duo.get_logs() == []
