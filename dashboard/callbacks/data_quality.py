@@ -41,7 +41,7 @@ from dashboard.components.quality import (
 from dashboard.components.theme import empty_figure
 from dashboard.data import quality as quality_data
 from dashboard.data import queries
-from dashboard.data.filters import TIME_RANGES, Window, model_label, range_label
+from dashboard.data.filters import ALL_MODELS, TIME_RANGES, Window, model_label, range_label
 from dashboard.data.sources import MissingTable
 
 
@@ -72,7 +72,8 @@ def quality(range_key: object, model: object, _tick: object = None):
         else f"the previous {TIME_RANGES[range_key][0].removeprefix('Last ').lower()}"
     )
     days = f"{len(daily):,} day{'' if len(daily) == 1 else 's'}"
-    subtitle = f"Daily mean over model types · {scope(range_key, model)} · {days}"
+    population = "Daily mean over model types" if model == ALL_MODELS else "Daily values"
+    subtitle = f"{population} · {scope(range_key, model)} · {days}"
     cards = indicator_cards(
         summary,
         compared_with,

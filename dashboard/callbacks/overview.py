@@ -78,7 +78,9 @@ def impact(range_key: object, model: object, _tick: object = None):
                 label,
                 f"{shown(start)} → {shown(current)}",
                 f"{moved} · first vs last {period} of the range",
-                tone=change_tone(delta, LOWER_IS_BETTER[kpi]),
+                tone=change_tone(
+                    delta, LOWER_IS_BETTER[kpi], 0.05 if kpi == "response_min" else 0.0005
+                ),
                 icon="bi-activity",
             )
         )

@@ -106,23 +106,6 @@ DRIFT_COLUMNS = [
 ]
 
 
-# The date pickers draw with these variables (light by default); this is the app's dark look.
-DARK_PICKER = {
-    "--Dash-Fill-Inverse-Strong": "#0b1220",
-    "--Dash-Text-Primary": "#dbe4f0",
-    "--Dash-Text-Strong": "#f1f5f9",
-    "--Dash-Text-Weak": "#94a3b8",
-    "--Dash-Text-Disabled": "rgba(148, 163, 184, 0.45)",
-    "--Dash-Stroke-Strong": "#334155",
-    "--Dash-Stroke-Weak": "#1f2a44",
-    "--Dash-Fill-Interactive-Strong": "#38bdf8",
-    "--Dash-Fill-Interactive-Weak": "rgba(56, 189, 248, 0.14)",
-    "--Dash-Fill-Primary-Hover": "rgba(148, 163, 184, 0.10)",
-    "--Dash-Fill-Primary-Active": "rgba(148, 163, 184, 0.18)",
-    "--Dash-Fill-Disabled": "rgba(148, 163, 184, 0.10)",
-}
-
-
 def window_picker(picker_id: str, start_text: str, end_text: str) -> dcc.DatePickerRange:
     """Whole UTC days, both ends included; cleared, the window falls back to its default."""
     return dcc.DatePickerRange(

@@ -37,6 +37,11 @@ def days(value: float | None, digits: int = 1, signed: bool = False) -> str:
     return f"{value:+.{digits}f} days" if signed else f"{value:.{digits}f} days"
 
 
+def decimal(value: float | None, digits: int = 3) -> str:
+    """0.1234 -> '0.123'."""
+    return DASH if _missing(value) else f"{value:.{digits}f}"
+
+
 def count(value: float | None) -> str:
     """127842828389 -> '127,842,828,389'."""
     return DASH if _missing(value) else f"{int(value):,}"

@@ -38,8 +38,11 @@ def kpi_row(cards: list[dbc.Card]) -> dbc.Row:
     )
 
 
-def change_tone(change: float | None, lower_is_better: bool = False) -> str:
-    """'good' when the change goes the right way, 'bad' when the wrong way."""
-    if change is None or change != change or change == 0:
+def change_tone(
+    change: float | None, lower_is_better: bool = False, negligible: float = 0.0
+) -> str:
+    """'good' when the change goes the right way, 'bad' when the wrong way; 'neutral' when it
+    is no larger than `negligible` (what rounds to zero on screen)."""
+    if change is None or change != change or abs(change) <= negligible:
         return "neutral"
     return "good" if (change < 0) == lower_is_better else "bad"

@@ -56,8 +56,8 @@ def live_session_panel(active: pd.DataFrame, model_name: str) -> dbc.Card:
                         [
                             _metric("Train accuracy", fmt.percent(session.train_accuracy)),
                             _metric("Validation accuracy", fmt.percent(session.val_accuracy)),
-                            _metric("Train loss", f"{session.train_loss:.3f}"),
-                            _metric("Validation loss", f"{session.val_loss:.3f}"),
+                            _metric("Train loss", fmt.decimal(session.train_loss)),
+                            _metric("Validation loss", fmt.decimal(session.val_loss)),
                             _metric("Samples so far", fmt.count(session.samples)),
                         ],
                         className="live-metrics",

@@ -100,6 +100,12 @@ def _flagged_text(counts: pd.Series, days: int) -> tuple[str, str]:
     return (f"{text} ({failing:,} failing)" if failing else text), "bad"
 
 
+def _change_tone(indicator: str, change: float) -> str:
+    # A change that rounds to zero on screen (0.0 days, 0.0 pts) is shown as no change.
+    negligible = 0.05 if indicator == "freshness_days" else 0.0005
+    return change_tone(change, indicator in LOWER_IS_BETTER, negligible)
+
+
 def indicator_card(
     indicator: str,
     row: pd.Series,
@@ -129,7 +135,7 @@ def indicator_card(
         ),
         html.Div(
             detail,
-            className=f"kpi-detail {TONES[change_tone(change, indicator in LOWER_IS_BETTER)]}",
+            className=f"kpi-detail {TONES[_change_tone(indicator, change)]}",
         ),
         html.Div(threshold_text(indicator, threshold), className="kpi-detail text-secondary"),
         html.Div(flagged, className=f"kpi-detail {TONES[flagged_tone]}"),

@@ -5,7 +5,7 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from dashboard import ids
-from dashboard.components.drift import DARK_PICKER, DRIFT_COLUMNS, drift_method_note, window_picker
+from dashboard.components.drift import DRIFT_COLUMNS, drift_method_note, window_picker
 from dashboard.components.layout import chart, loading, page_header, section
 from dashboard.components.quality import score_note
 from dashboard.components.tables import data_grid, export_button
@@ -61,7 +61,6 @@ def layout(**_query: str) -> html.Div:
                                 dbc.Col(loading(html.Div(id=ids.DQ_WINDOWS)), className="pt-4"),
                             ],
                             className="g-4 mb-3",
-                            style=DARK_PICKER,
                         ),
                         html.Div(id=ids.DQ_DRIFT_VERDICT),
                         loading(
