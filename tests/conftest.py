@@ -70,3 +70,10 @@ def post_callback(client: FlaskClient) -> Callable[..., TestResponse]:
         return client.post(CALLBACK_URL, data=data, content_type=content_type)
 
     return post
+
+
+@pytest.fixture
+def app_context(app: Dash):
+    """Run a test inside the shared app's context, as callbacks and queries run."""
+    with app.server.app_context():
+        yield

@@ -8,7 +8,9 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.callbacks import ab_testing
 from dashboard.data import experiments
-from tests.callbacks.test_page_callbacks import text_of
+from tests.helpers import text_of
+
+pytestmark = pytest.mark.usefixtures("app_context")
 
 DEFAULT = ("30d", "all", None)
 FORGED_IDS = [
@@ -30,12 +32,6 @@ FORGED_VERSIONS = [
     ("v5.2.1", {"v": 1}),
     (5.21, 5.3),
 ]
-
-
-@pytest.fixture(autouse=True)
-def app_context(app):
-    with app.server.app_context():
-        yield
 
 
 def default_choice() -> tuple[str, str, str]:

@@ -9,6 +9,9 @@ from dashboard.callbacks import ab_testing, data_quality, overview, resources, s
 from dashboard.components import format as fmt
 from dashboard.data import queries
 from dashboard.data.filters import DEFAULT_MODEL, DEFAULT_RANGE
+from tests.helpers import card_texts
+
+pytestmark = pytest.mark.usefixtures("app_context")
 
 FORGED = [
     ("365d", "all"),
@@ -18,28 +21,6 @@ FORGED = [
     (None, None),
     ("30d", 7),
 ]
-
-
-@pytest.fixture(autouse=True)
-def app_context(app):
-    with app.server.app_context():
-        yield
-
-
-def text_of(component) -> str:
-    """All the text a component tree shows, space-separated."""
-    if isinstance(component, (str, int, float)):
-        return str(component)
-    children = getattr(component, "children", None)
-    if children is None:
-        return ""
-    if not isinstance(children, (list, tuple)):
-        children = [children]
-    return " ".join(part for part in (text_of(child) for child in children) if part)
-
-
-def card_texts(cards) -> list[str]:
-    return [text_of(card) for card in cards]
 
 
 def trace_points(figure) -> int:

@@ -11,6 +11,9 @@ from dashboard.callbacks import data_quality, training
 from dashboard.components.drift import DRIFTED, STABLE
 from dashboard.data.sources import SimulatorSource, Snapshot
 from tests.conftest import FIXED_NOW, SEED, testing_config
+from tests.helpers import card_texts, text_of
+
+pytestmark = pytest.mark.usefixtures("app_context")
 
 TODAY = FIXED_NOW.floor("D")
 # 45 to 31 days back, and the 15 days before: both entirely before the simulated shift.
@@ -28,28 +31,6 @@ FORGED_DATES = [
     ("2026-10-01", None),
     (True, False),
 ]
-
-
-@pytest.fixture(autouse=True)
-def app_context(app):
-    with app.server.app_context():
-        yield
-
-
-def text_of(component) -> str:
-    """All the text a component tree shows, space-separated."""
-    if isinstance(component, (str, int, float)):
-        return str(component)
-    children = getattr(component, "children", None)
-    if children is None:
-        return ""
-    if not isinstance(children, (list, tuple)):
-        children = [children]
-    return " ".join(part for part in (text_of(child) for child in children) if part)
-
-
-def card_texts(cards) -> list[str]:
-    return [text_of(card) for card in cards]
 
 
 def verdicts(rows: list[dict]) -> dict[str, str]:

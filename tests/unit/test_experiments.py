@@ -15,13 +15,9 @@ from dashboard.data import experiments, queries
 from dashboard.data.experiments import CONTROL, RATE_COLUMNS, TREATMENT
 from simulator.schema import MODEL_TYPES
 
+pytestmark = pytest.mark.usefixtures("app_context")
+
 EXPERIMENT_IDS = ["EXP-001", "EXP-002", "EXP-003", "EXP-004", "EXP-005", "EXP-006"]
-
-
-@pytest.fixture(autouse=True)
-def app_context(app):
-    with app.server.app_context():
-        yield
 
 
 def raw_alerts() -> pd.DataFrame:

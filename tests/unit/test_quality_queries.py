@@ -13,15 +13,11 @@ from dashboard.data.filters import Window
 from simulator.features import DRIFT_DAYS
 from tests.conftest import FIXED_NOW
 
+pytestmark = pytest.mark.usefixtures("app_context")
+
 TODAY = FIXED_NOW.floor("D")
 SHIFT_DAY = TODAY - pd.Timedelta(days=DRIFT_DAYS - 1)  # the first day of shifted samples
 INCIDENT_DAYS = pd.date_range(TODAY - pd.Timedelta(days=46), periods=4, freq="D")
-
-
-@pytest.fixture(autouse=True)
-def app_context(app):
-    with app.server.app_context():
-        yield
 
 
 def days_back(newest: int, oldest: int) -> Window:

@@ -11,11 +11,7 @@ from dashboard.data import quality, queries
 from dashboard.data.filters import MODEL_LABELS, TIME_RANGES, Window, window_for
 from simulator.schema import MODEL_TYPES
 
-
-@pytest.fixture(autouse=True)
-def app_context(app):
-    with app.server.app_context():
-        yield
+pytestmark = pytest.mark.usefixtures("app_context")
 
 
 def as_of() -> pd.Timestamp:
