@@ -29,9 +29,11 @@ def register(server: Flask) -> None:
         if isinstance(error, HTTPException):
             return error
         if request.path == CALLBACK_PATH:
-            # Dash raises on payloads a browser never sends (unknown ids, wrong shapes); the
-            # traceback is logged so that a real bug is not mistaken for a bad client.
-            log.exception("rejected callback request (%s)", type(error).__name__)
+            # Dash raises on payloads a browser never sends (unknown ids, wrong shapes). One line
+            # per request keeps a flood of forged requests from flooding the log; the traceback
+            # is there at debug level for telling a real bug from a bad client.
+            log.warning("rejected callback request: %s: %.200s", type(error).__name__, error)
+            log.debug("rejected callback request", exc_info=error)
             return jsonify(error="invalid callback request"), 400
         log.exception("unhandled error on %s", request.path)
         return jsonify(error="internal server error"), 500
