@@ -9,20 +9,17 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from mlflow.entities import Metric
+from mlflow.tracking import MlflowClient
 
 from dashboard import create_app
 from dashboard.callbacks import overview, training
 from dashboard.data import queries
+from dashboard.data.mlflow_source import MlflowSource
 from dashboard.data.sources import MissingTable, source_from_setting
 from dashboard.data.validation import DataValidationError
 from simulator.io import write_tables
 from tests.conftest import FIXED_NOW, SEED, FixedTimeSource, testing_config
-
-mlflow = pytest.importorskip("mlflow")
-from mlflow.entities import Metric  # noqa: E402
-from mlflow.tracking import MlflowClient  # noqa: E402
-
-from dashboard.data.mlflow_source import MlflowSource  # noqa: E402
 
 MINUTE_MS = 60_000
 STEPS = 40

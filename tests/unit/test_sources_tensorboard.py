@@ -11,19 +11,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from tensorboard.compat.proto import event_pb2, summary_pb2
+from tensorboard.plugins.scalar.summary_v2 import scalar_pb
+from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
 from dashboard import create_app
 from dashboard.callbacks import training
 from dashboard.data import queries
 from dashboard.data.sources import MissingTable
-from tests.conftest import FIXED_NOW, FixedTimeSource, testing_config
-
-pytest.importorskip("tensorboard")
-from tensorboard.compat.proto import event_pb2, summary_pb2
-from tensorboard.plugins.scalar.summary_v2 import scalar_pb
-from tensorboard.summary.writer.event_file_writer import EventFileWriter
-
 from dashboard.data.tensorboard_source import TensorBoardSource
+from tests.conftest import FIXED_NOW, FixedTimeSource, testing_config
 
 # More than TensorBoard's default reservoir (500 tensors per tag) keeps, to prove none is dropped.
 LONG_RUN = 1_200
