@@ -44,8 +44,10 @@ def _float(env: Mapping[str, str], name: str, default: float, minimum: float = 0
     return value
 
 
-def _bool(env: Mapping[str, str], name: str) -> bool:
+def _bool(env: Mapping[str, str], name: str, default: bool = False) -> bool:
     raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
     if raw not in _TRUE + _FALSE:
         raise ValueError(f"{name} must be true or false, got {raw!r}")
     return raw in _TRUE
@@ -99,6 +101,13 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> dict[str, object]
         "CACHE_TYPE": cache_type,
         "CACHE_DEFAULT_TIMEOUT": _int(env, "DASHBOARD_CACHE_TIMEOUT", 300),
         "CACHE_THRESHOLD": _int(env, "DASHBOARD_CACHE_THRESHOLD", 500, minimum=1),
+        # Performance switches (both on in production; off only to measure what they save):
+        # reduce long series to MAX_POINTS per trace, and read long ranges from rollups.
+        "DOWNSAMPLE": _bool(env, "DASHBOARD_DOWNSAMPLE", default=True),
+        "MAX_POINTS": _int(env, "DASHBOARD_MAX_POINTS", 2000, minimum=100),
+        "ROLLUPS": _bool(env, "DASHBOARD_ROLLUPS", default=True),
+        # Most finished page views (figures and cards) each worker keeps (callbacks.views).
+        "VIEW_CACHE_ENTRIES": _int(env, "DASHBOARD_VIEW_CACHE_ENTRIES", 100, minimum=1),
         # A/B guardrail: a treatment whose false-positive rate is worse than control by more
         # than this (a fraction; 0.01 = 1 point) fails the non-inferiority check.
         "AB_GUARDRAIL_MARGIN": _float(env, "DASHBOARD_AB_GUARDRAIL_POINTS", 1.0) / 100.0,

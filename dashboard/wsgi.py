@@ -1,6 +1,9 @@
 """The WSGI entry point for gunicorn: `dashboard.wsgi:server`, configured from the environment."""
 
+import logging
+
 from dashboard import create_app
+from dashboard.data import quality, queries
 
 app = create_app()
 server = app.server
@@ -12,3 +15,12 @@ server.debug = False
 # here, in gunicorn's master, so that every worker forks from a finished app.
 with server.test_request_context("/"):
     server.preprocess_request()
+# Load the data and derive its rollups and drift weeks here too, so that the workers fork with
+# them and share their memory (copy-on-write) instead of each building its own. A source that
+# cannot be read yet is retried by the workers, and /ready says so.
+with server.app_context():
+    try:
+        queries.prepare()
+        quality.prepare()
+    except Exception:  # the source failed: serving still starts, /ready answers 503
+        logging.getLogger(__name__).exception("loading the data before forking failed")

@@ -18,6 +18,7 @@ from dashboard.analysis import ab
 from dashboard.callbacks.filters import FILTER_INPUTS, checked_filters, per_bucket, scope
 from dashboard.callbacks.grid_export import register_export
 from dashboard.callbacks.guard import page_callback
+from dashboard.callbacks.views import memoised_view
 from dashboard.components.ab_charts import cumulative_figure, forest_figure
 from dashboard.components.ab_controls import (
     EXPERIMENT_MODE,
@@ -44,6 +45,7 @@ from dashboard.components.soc_charts import SOC_KPIS, version_trend_figure
 from dashboard.components.tables import VERSION_INTERVAL_FIELDS, version_rows
 from dashboard.components.theme import empty_figure
 from dashboard.data import experiments, queries
+from dashboard.data.cache import cache
 from dashboard.data.experiments import CONTROL, RESPONSE_COLUMN, TREATMENT, Comparison
 from dashboard.data.filters import ALL_MODELS, model_label
 
@@ -101,28 +103,27 @@ def comparison(
     chosen = chosen_comparison(mode, experiment_id, control, treatment)
     if isinstance(chosen, str):
         return nothing_to_compare(chosen)
+    return _comparison_view(chosen, model, float(current_app.config["AB_GUARDRAIL_MARGIN"]))
+
+
+@memoised_view
+def _comparison_view(chosen: Comparison, model: str, margin: float):
     arms = experiments.arm_summary(chosen, model)
     if arms["alerts"].min() < MIN_PER_ARM or arms["responded"].min() < MIN_PER_ARM:
         return nothing_to_compare(
             f"Too few {model_label(model)} alerts in one arm to compare "
             f"{chosen.control} with {chosen.treatment}: pick another model type or comparison."
         )
-    samples = experiments.response_samples(chosen, model)
-    results = metric_results(arms, samples)
+    results, effects = comparison_statistics(chosen, model)
     alerts = (int(arms.at[CONTROL, "alerts"]), int(arms.at[TREATMENT, "alerts"]))
     srm, srm_alerts = sample_ratio(chosen)
     false_positive = next(r for r in results if r["metric"] == "false_positive_rate")
-    guardrail = ab.non_inferiority(
-        false_positive["ci_low"],
-        false_positive["ci_high"],
-        float(current_app.config["AB_GUARDRAIL_MARGIN"]),
-    )
+    guardrail = ab.non_inferiority(false_positive["ci_low"], false_positive["ci_high"], margin)
     population = f"{model_label(model)} · " + (
         "whole experiment" if chosen.randomised else "all pilot alerts of both versions"
     )
     named = f"{chosen.experiment_id} · " if chosen.randomised else ""
     subtitle = f"{named}{chosen.treatment} vs {chosen.control} · {population}"
-    effects = cumulative_effects(experiments.cumulative_counts(chosen, model), samples)
     return (
         comparison_summary(
             chosen,
@@ -139,6 +140,35 @@ def comparison(
         forest_figure(results, subtitle),
         cumulative_figure(effects, subtitle + " · treatment − control up to each day"),
     )
+
+
+def comparison_statistics(
+    chosen: Comparison, model: str
+) -> tuple[list[MetricResult], pd.DataFrame]:
+    """`metric_results` and `cumulative_effects` of a comparison, computed once per data
+    snapshot: the tests and Holm's adjustment (statsmodels collects garbage on every call)
+    cost far more than reading the cached answer."""
+    return _comparison_statistics(
+        queries.snapshot().version,
+        chosen.experiment_id or "",
+        chosen.control,
+        chosen.treatment,
+        model,
+    )
+
+
+@cache.memoize()
+def _comparison_statistics(
+    version: str, experiment_id: str, control: str, treatment: str, model: str
+) -> tuple[list[MetricResult], pd.DataFrame]:
+    if experiment_id:
+        chosen = experiments.experiment_comparison(experiment_id)
+    else:
+        chosen = experiments.version_comparison(control, treatment)
+    arms = experiments.arm_summary(chosen, model)
+    samples = experiments.response_samples(chosen, model)
+    results = metric_results(arms, samples)
+    return results, cumulative_effects(experiments.cumulative_counts(chosen, model), samples)
 
 
 def chosen_comparison(
@@ -309,6 +339,11 @@ def version_trends(range_key: object, model: object, _tick: object, kpi: object)
     range_key, model = checked_filters(range_key, model)
     if not isinstance(kpi, str) or kpi not in SOC_KPIS:
         raise PreventUpdate
+    return _version_trends_view(range_key, model, kpi)
+
+
+@memoised_view
+def _version_trends_view(range_key: str, model: str, kpi: str):
     trends = queries.version_trends(range_key, model)
     subtitle = f"Live alerts · {scope(range_key, model)} · {per_bucket(range_key)}"
     return version_trend_figure(trends, kpi, subtitle)

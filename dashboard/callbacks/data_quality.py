@@ -21,6 +21,7 @@ from dashboard.analysis.quality import (
 from dashboard.callbacks.filters import FILTER_INPUTS, checked_filters, scope
 from dashboard.callbacks.grid_export import register_export
 from dashboard.callbacks.guard import page_callback
+from dashboard.callbacks.views import memoised_view
 from dashboard.components import format as fmt
 from dashboard.components.drift import (
     DRIFTED,
@@ -53,6 +54,11 @@ def configured_thresholds() -> dict[str, Threshold]:
 def quality(range_key: object, model: object, _tick: object = None):
     """The eight indicator cards and their daily trends, with statuses against thresholds."""
     range_key, model = checked_filters(range_key, model)
+    return _quality_view(range_key, model)
+
+
+@memoised_view
+def _quality_view(range_key: str, model: str):
     thresholds = configured_thresholds()
     try:
         summary = quality_data.quality_summary(range_key, model)

@@ -33,7 +33,9 @@ def missing_table_answers(outputs: list[Output], missing: MissingTable) -> list[
     return answers
 
 
-def page_callback(app: Dash, *dependencies: object) -> Callable[[Callable], Callable]:
+def page_callback(
+    app: Dash, *dependencies: object, **options: object
+) -> Callable[[Callable], Callable]:
     """Like `app.callback`: registers the function, answering MissingTable with a message."""
     outputs = [dependency for dependency in dependencies if isinstance(dependency, Output)]
 
@@ -46,7 +48,7 @@ def page_callback(app: Dash, *dependencies: object) -> Callable[[Callable], Call
                 answers = missing_table_answers(outputs, missing)
                 return answers[0] if len(outputs) == 1 else tuple(answers)
 
-        app.callback(*dependencies)(guarded)
+        app.callback(*dependencies, **options)(guarded)
         return function
 
     return register

@@ -7,6 +7,7 @@ from dash import Dash, Output
 from dashboard import ids
 from dashboard.callbacks.filters import FILTER_INPUTS, checked_filters, per_bucket, scope
 from dashboard.callbacks.guard import page_callback
+from dashboard.callbacks.views import memoised_view
 from dashboard.components import format as fmt
 from dashboard.components.kpi import change_tone, kpi_card
 from dashboard.components.live import live_session_panel
@@ -65,6 +66,11 @@ def headline(range_key: object, model: object, _tick: object = None):
 def impact(range_key: object, model: object, _tick: object = None):
     """Start, current and change of each SOC KPI, and their trends over the range."""
     range_key, model = checked_filters(range_key, model)
+    return _impact_view(range_key, model)
+
+
+@memoised_view
+def _impact_view(range_key: str, model: str):
     change = queries.alert_kpi_change(range_key, model)
     trends = queries.alert_trends(range_key, model)
     period = fmt.period(change.attrs["period"])

@@ -7,21 +7,25 @@ from dash import Dash, Output
 
 from dashboard import ids
 from dashboard.callbacks.filters import FILTER_INPUTS, checked_filters, scope
-from dashboard.callbacks.grid_export import register_export
 from dashboard.callbacks.guard import page_callback
+from dashboard.callbacks.session_grid import register_session_grid
+from dashboard.callbacks.views import memoised_view
 from dashboard.components import format as fmt
 from dashboard.components.kpi import kpi_card
 from dashboard.components.resource_charts import gpu_heatmap, memory_figure, utilisation_figure
-from dashboard.components.tables import session_rows
 from dashboard.data import queries
 
 
 def resources(range_key: object, model: object, _tick: object = None):
     range_key, model = checked_filters(range_key, model)
+    return _resources_view(range_key, model)
+
+
+@memoised_view
+def _resources_view(range_key: str, model: str):
     summary = queries.resource_summary(range_key, model)
     trends = queries.resource_trends(range_key, model)
     fleet = queries.fleet_trends(range_key, model)
-    sessions = queries.sessions_in_range(range_key, model)
     bucket = fmt.period(pd.Timedelta(queries.RESOURCE_BUCKETS[range_key]))
     subtitle = f"{scope(range_key, model)} · {int(summary['gpus'] or 0)} GPUs · mean per {bucket}"
     cards = [
@@ -55,7 +59,6 @@ def resources(range_key: object, model: object, _tick: object = None):
         utilisation_figure(fleet, subtitle),
         memory_figure(fleet, subtitle),
         gpu_heatmap(trends, subtitle),
-        session_rows(sessions),
     )
 
 
@@ -66,7 +69,13 @@ def register(app: Dash) -> None:
         Output(ids.RS_UTILISATION, "figure"),
         Output(ids.RS_MEMORY, "figure"),
         Output(ids.RS_HEATMAP, "figure"),
-        Output(ids.RS_SESSIONS, "rowData"),
         *FILTER_INPUTS,
     )(resources)
-    register_export(app, ids.RS_SESSIONS_EXPORT, ids.RS_SESSIONS)
+    register_session_grid(
+        app,
+        ids.RS_SESSIONS,
+        ids.RS_SESSIONS_SHOWN,
+        ids.RS_SESSIONS_EXPORT,
+        ids.RS_SESSIONS_DOWNLOAD,
+        "session-resources",
+    )

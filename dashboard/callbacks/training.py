@@ -2,43 +2,61 @@
 
 from __future__ import annotations
 
-from dash import Dash, Input, Output
+import pandas as pd
+from dash import Dash, Input, Output, Patch, State
 from dash.exceptions import PreventUpdate
 
 from dashboard import ids
 from dashboard.callbacks.data_quality import configured_thresholds
 from dashboard.callbacks.filters import FILTER_INPUTS, checked_filters, per_bucket, scope
-from dashboard.callbacks.grid_export import register_export
 from dashboard.callbacks.guard import page_callback
+from dashboard.callbacks.session_grid import register_session_grid
+from dashboard.callbacks.views import memoised_view
 from dashboard.components import format as fmt
 from dashboard.components.kpi import kpi_card
 from dashboard.components.live import live_session_panel
-from dashboard.components.tables import session_rows
 from dashboard.components.training_charts import (
+    ACCURACY_METRICS,
+    FAILURE_TRACE,
+    LOSS_METRICS,
+    SESSION_TRACES,
     accuracy_figure,
+    completed_sessions,
     duration_figure,
+    failed_sessions,
     loss_figure,
     marks_note,
+    reduction_note,
     session_curves_figure,
     session_gpu_figure,
+    session_points,
 )
 from dashboard.data import quality as quality_data
 from dashboard.data import queries
-from dashboard.data.filters import model_label
+from dashboard.data.downsample import point_limit
+from dashboard.data.filters import DEFAULT_MODEL, DEFAULT_RANGE, Window, model_label
+
+# Zoom windows a browser may send: plotly's axis range strings, within these years.
+_EARLIEST = pd.Timestamp("2000-01-01", tz="UTC")
+_LATEST = pd.Timestamp("2100-01-01", tz="UTC")
 
 
 def training_overview(range_key: object, model: object, _tick: object = None):
-    """KPIs, live panel, accuracy, loss and duration charts, and the sessions table."""
+    """KPIs, live panel, and the accuracy, loss and duration charts (the sessions grid asks
+    for its rows itself: session_grid)."""
     range_key, model = checked_filters(range_key, model)
+    return _training_charts(range_key, model)
+
+
+@memoised_view
+def _training_charts(range_key: str, model: str):
     sessions = queries.sessions_in_range(range_key, model)
     trends = queries.session_trends(range_key, model)
     completed = sessions[sessions["status"] == "completed"]
     failed = sessions[sessions["status"] == "failed"]
-    subtitle = (
-        f"{scope(range_key, model)} · {len(completed):,} completed sessions · mean "
-        f"{per_bucket(range_key)}"
-    )
+    subtitle = chart_subtitle(range_key, model, len(completed))
     marks = quality_data.quality_marks(range_key, model, configured_thresholds())
+    limit = point_limit()
     failure_share = len(failed) / len(sessions) if len(sessions) else None
     cards = [
         kpi_card(
@@ -71,21 +89,118 @@ def training_overview(range_key: object, model: object, _tick: object = None):
     return (
         cards,
         live_session_panel(queries.active_sessions(model), model_label(model)),
-        accuracy_figure(sessions, trends, subtitle + marks_note(marks), marked_days=marks),
-        loss_figure(sessions, trends, subtitle),
+        accuracy_figure(
+            sessions, trends, subtitle + marks_note(marks), marked_days=marks, limit=limit
+        ),
+        loss_figure(sessions, trends, subtitle, limit=limit),
         duration_figure(sessions, f"{scope(range_key, model)} · {len(sessions):,} sessions"),
-        session_rows(sessions),
     )
 
 
-def session_detail(selected: object, rows: object):
-    """Learning curves and GPU of the selected session (default: the newest in the table)."""
-    chosen = selected[0] if isinstance(selected, list) and selected else None
-    if chosen is None and isinstance(rows, list) and rows:
-        chosen = rows[0]
+def chart_subtitle(range_key: str, model: str, completed: int) -> str:
+    scoped = scope(range_key, model)
+    return f"{scoped} · {completed:,} completed sessions · mean {per_bucket(range_key)}"
+
+
+def zoom_window(relayout: object) -> Window | None:
+    """The x window a zoom asks for (None: back to the whole range); PreventUpdate for
+    anything else (other relayouts, forged values)."""
+    if not isinstance(relayout, dict):
+        raise PreventUpdate
+    if relayout.get("xaxis.autorange") is True:
+        return None
+    bounds = relayout.get("xaxis.range")
+    if bounds is None:
+        bounds = [relayout.get("xaxis.range[0]"), relayout.get("xaxis.range[1]")]
+    if not isinstance(bounds, list) or len(bounds) != 2:
+        raise PreventUpdate
+    try:
+        start, end = (_moment(bound) for bound in bounds)
+    except ValueError:
+        raise PreventUpdate from None
+    if end <= start:
+        raise PreventUpdate
+    return Window(start, end)
+
+
+def _moment(value: object) -> pd.Timestamp:
+    if not isinstance(value, str) or len(value) > 40:
+        raise ValueError("not an axis range")
+    moment = pd.Timestamp(value)
+    moment = moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
+    if not _EARLIEST <= moment < _LATEST:
+        raise ValueError("out of range")
+    return moment.as_unit("us")
+
+
+def zoomed_figure(relayout: object, range_key: object, model: object, figure: str) -> Patch:
+    """A zoom on the accuracy or loss chart: the dots of the zoomed window at full resolution
+    (reduced again only if the window still holds more than the bound); reset: the range."""
+    span = zoom_window(relayout)
+    range_key, model = checked_filters(range_key, model)
+    sessions = queries.sessions_in_range(range_key, model)
+    completed = completed_sessions(sessions)
+    if sessions.empty:
+        raise PreventUpdate
+    total_completed = len(completed)
+    if span is not None:
+        sessions = queries.time_slice(sessions, "started_at", span)
+        completed = queries.time_slice(completed, "started_at", span)
+    metrics, factor = (ACCURACY_METRICS, 100) if figure == "accuracy" else (LOSS_METRICS, 1)
+    limit = point_limit()
+    patch = Patch()
+    reductions = []
+    for trace, (column, _name) in zip(SESSION_TRACES, metrics, strict=True):
+        points, reduction = session_points(completed, column, factor, limit, "model_version")
+        reductions.append(reduction)
+        for key, values in points.items():
+            patch["data"][trace][key] = values
+    subtitle = chart_subtitle(range_key, model, total_completed)
+    if figure == "accuracy":
+        points, reduction = session_points(
+            failed_sessions(sessions), "val_accuracy", 100, limit, "failure_reason"
+        )
+        reductions.append(reduction)
+        for key, values in points.items():
+            patch["data"][FAILURE_TRACE][key] = values
+        marks = quality_data.quality_marks(range_key, model, configured_thresholds())
+        subtitle += marks_note(marks)
+    patch["layout"]["title"]["subtitle"]["text"] = subtitle + reduction_note(
+        reductions, zoomed=span is not None
+    )
+    return patch
+
+
+def zoomed_accuracy(relayout: object, range_key: object, model: object) -> Patch:
+    return zoomed_figure(relayout, range_key, model, "accuracy")
+
+
+def zoomed_loss(relayout: object, range_key: object, model: object) -> Patch:
+    return zoomed_figure(relayout, range_key, model, "loss")
+
+
+def session_detail(
+    selected: object,
+    range_key: object = DEFAULT_RANGE,
+    model: object = DEFAULT_MODEL,
+    _tick: object = None,
+):
+    """Learning curves and GPU of the selected session (default: the newest in the range)."""
+    if selected is not None and not isinstance(selected, list):
+        raise PreventUpdate
+    chosen = selected[0] if selected else None
+    if chosen is None:
+        range_key, model = checked_filters(range_key, model)
+        sessions = queries.sessions_in_range(range_key, model)
+        chosen = None if sessions.empty else {"session_id": sessions["session_id"].iloc[-1]}
     session_id = chosen.get("session_id") if isinstance(chosen, dict) else None
     if not queries.session_exists(session_id):
         raise PreventUpdate
+    return _session_detail(session_id)
+
+
+@memoised_view
+def _session_detail(session_id: str):
     session = queries.session_summary(session_id)
     label = f"{session_id} ({session['model_version']})"
     title = (
@@ -110,15 +225,32 @@ def register(app: Dash) -> None:
         Output(ids.TR_ACCURACY, "figure"),
         Output(ids.TR_LOSS, "figure"),
         Output(ids.TR_DURATION, "figure"),
-        Output(ids.TR_SESSIONS, "rowData"),
         *FILTER_INPUTS,
     )(training_overview)
-    register_export(app, ids.TR_SESSIONS_EXPORT, ids.TR_SESSIONS)
+    # A zoom patches its chart alone (a partial update); a separate callback, so that Plotly's
+    # relayout on every draw never supersedes the callback that draws the page.
+    for graph_id, zoomed in ((ids.TR_ACCURACY, zoomed_accuracy), (ids.TR_LOSS, zoomed_loss)):
+        page_callback(
+            app,
+            Output(graph_id, "figure", allow_duplicate=True),
+            Input(graph_id, "relayoutData"),
+            State(ids.RANGE, "value"),
+            State(ids.MODEL, "value"),
+            prevent_initial_call=True,
+        )(zoomed)
+    register_session_grid(
+        app,
+        ids.TR_SESSIONS,
+        ids.TR_SESSIONS_SHOWN,
+        ids.TR_SESSIONS_EXPORT,
+        ids.TR_SESSIONS_DOWNLOAD,
+        "training-sessions",
+    )
     page_callback(
         app,
         Output(ids.TR_DETAIL_TITLE, "children"),
         Output(ids.TR_DETAIL_CURVES, "figure"),
         Output(ids.TR_DETAIL_GPU, "figure"),
         Input(ids.TR_SESSIONS, "selectedRows"),
-        Input(ids.TR_SESSIONS, "rowData"),
+        *FILTER_INPUTS,
     )(session_detail)

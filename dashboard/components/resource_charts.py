@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.components.theme import SERIES, empty_figure, titled
+from dashboard.components.theme import SERIES, compact, empty_figure, epoch_ms, titled
 
 NO_ROWS = "No GPU samples in this range for this model type"
+# Most heatmap cells sent to the browser; more GPUs get proportionally wider time cells.
+HEATMAP_CELLS = 40_000
 
 
 def utilisation_figure(fleet: pd.DataFrame, subtitle: str) -> go.Figure:
@@ -19,8 +24,8 @@ def utilisation_figure(fleet: pd.DataFrame, subtitle: str) -> go.Figure:
     figure = make_subplots(specs=[[{"secondary_y": True}]])
     figure.add_trace(
         go.Scatter(
-            x=fleet["bucket"],
-            y=fleet["gpus_busy"],
+            x=epoch_ms(fleet["bucket"]),
+            y=compact(fleet["gpus_busy"]),
             name="GPUs busy",
             mode="lines",
             line={"width": 0, "shape": "hv"},
@@ -36,8 +41,8 @@ def utilisation_figure(fleet: pd.DataFrame, subtitle: str) -> go.Figure:
     ):
         figure.add_trace(
             go.Scatter(
-                x=fleet["bucket"],
-                y=fleet[column] * 100,
+                x=epoch_ms(fleet["bucket"]),
+                y=compact(fleet[column], 100),
                 name=name,
                 mode="lines",
                 line={"width": 1.6, "color": colour},
@@ -46,6 +51,7 @@ def utilisation_figure(fleet: pd.DataFrame, subtitle: str) -> go.Figure:
             ),
             secondary_y=False,
         )
+    figure.update_xaxes(type="date")
     figure.update_yaxes(title_text="Utilisation (%)", range=[0, 100], secondary_y=False)
     figure.update_yaxes(
         title_text="GPUs busy", secondary_y=True, showgrid=False, rangemode="tozero"
@@ -68,14 +74,15 @@ def memory_figure(fleet: pd.DataFrame, subtitle: str) -> go.Figure:
     for column, name, colour, dash in lines:
         figure.add_trace(
             go.Scatter(
-                x=fleet["bucket"],
-                y=fleet[column],
+                x=epoch_ms(fleet["bucket"]),
+                y=compact(fleet[column]),
                 name=name,
                 mode="lines",
                 line={"color": colour, "dash": dash, "width": 1.5},
                 hovertemplate=f"{name}<br>%{{x}}<br>%{{y:.1f}} GB<extra></extra>",
             )
         )
+    figure.update_xaxes(type="date")
     figure.update_yaxes(title_text="GB", rangemode="tozero")
     return titled(figure, title, subtitle)
 
@@ -88,10 +95,17 @@ def gpu_heatmap(trends: pd.DataFrame, subtitle: str) -> go.Figure:
     grid = trends.pivot_table(
         index="gpu_id", columns="bucket", values="gpu_util_mean", observed=True
     )
+    merged = math.ceil(grid.size / HEATMAP_CELLS)
+    if merged > 1:
+        # Each cell becomes the mean of `merged` neighbouring buckets of its GPU.
+        buckets = grid.columns
+        grid = grid.T.groupby(np.arange(grid.shape[1]) // merged).mean().T
+        grid.columns = buckets[::merged]
+        subtitle += f" · {len(grid.index)} GPUs: each cell {merged} buckets"
     figure = go.Figure(
         go.Heatmap(
-            z=grid.to_numpy() * 100,
-            x=grid.columns,
+            z=(grid.to_numpy() * 100).round(1).astype(np.float32),
+            x=epoch_ms(pd.Series(grid.columns)),
             y=[f"GPU {gpu}" for gpu in grid.index],
             colorscale="Viridis",
             zmin=0,
@@ -100,5 +114,6 @@ def gpu_heatmap(trends: pd.DataFrame, subtitle: str) -> go.Figure:
             hovertemplate="%{y}<br>%{x}<br>%{z:.0f}%<extra></extra>",
         )
     )
+    figure.update_xaxes(type="date")
     height = max(260, min(40 * len(grid.index) + 140, 900))
     return titled(figure, title, subtitle, height=height)

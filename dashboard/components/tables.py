@@ -9,6 +9,13 @@ from dash import html
 
 from dashboard.components import format as fmt
 from dashboard.data.filters import model_label
+from dashboard.data.paging import GridColumn
+
+
+def number_format(spec: str) -> str:
+    """A grid value formatter: d3 format `spec`, and a dash for a missing value (not 0)."""
+    return f"params.value == null ? '–' : d3.format('{spec}')(params.value)"
+
 
 STATUS_CELL = {
     "cellClassRules": {
@@ -26,8 +33,13 @@ def data_grid(
     export_name: str = "export",
     selectable: bool = False,
     page_size: int | None = None,
+    infinite: bool = False,
 ) -> dag.AgGrid:
-    """An empty grid with `columns`; a callback fills rowData. `height=None` fits the rows."""
+    """An empty grid with `columns`; a callback fills rowData. `height=None` fits the rows.
+
+    `infinite`: the grid asks the server for one block of rows at a time (AG Grid's infinite
+    row model), sorted and filtered there, so it never holds every row in the browser.
+    """
     options: dict = {
         "animateRows": False,
         "suppressCellFocus": not selectable,
@@ -45,10 +57,18 @@ def data_grid(
         options.update(
             pagination=True, paginationPageSize=page_size, paginationPageSizeSelector=False
         )
+    rows: dict = {"rowData": []}
+    if infinite:
+        rows = {"rowModelType": "infinite"}
+        options.update(
+            cacheBlockSize=INFINITE_BLOCK,
+            maxBlocksInCache=INFINITE_BLOCKS_KEPT,
+            infiniteInitialRowCount=1,
+        )
     return dag.AgGrid(
         id=grid_id,
         columnDefs=columns,
-        rowData=[],
+        **rows,
         defaultColDef={
             "sortable": True,
             "filter": True,
@@ -75,6 +95,12 @@ def export_button(button_id: str) -> dbc.Button:
     )
 
 
+# Infinite grids fetch this many rows per request and keep this many blocks.
+INFINITE_BLOCK = 60
+INFINITE_BLOCKS_KEPT = 10
+TEXT_FILTER = {"filter": "agTextColumnFilter"}
+NUMBER_FILTER = {"filter": "agNumberColumnFilter"}
+
 SESSION_COLUMNS = [
     {"field": "session_id", "headerName": "Session", "minWidth": 110},
     {"field": "model_type", "headerName": "Model type", "minWidth": 160},
@@ -86,33 +112,34 @@ SESSION_COLUMNS = [
         "field": "samples",
         "headerName": "Samples",
         "type": "numericColumn",
-        "valueFormatter": {"function": "d3.format(',')(params.value)"},
+        "valueFormatter": {"function": number_format(",")},
     },
     {
         "field": "train_accuracy",
         "headerName": "Train acc.",
         "type": "numericColumn",
-        "valueFormatter": {"function": "d3.format('.1%')(params.value)"},
+        "valueFormatter": {"function": number_format(".1%")},
     },
     {
         "field": "val_accuracy",
         "headerName": "Val. acc.",
         "type": "numericColumn",
-        "valueFormatter": {"function": "d3.format('.1%')(params.value)"},
+        "valueFormatter": {"function": number_format(".1%")},
     },
     {
         "field": "val_loss",
         "headerName": "Val. loss",
         "type": "numericColumn",
-        "valueFormatter": {"function": "d3.format('.3f')(params.value)"},
+        "valueFormatter": {"function": number_format(".3f")},
     },
     {"field": "failure_reason", "headerName": "Failure reason", "minWidth": 160},
 ]
 
 
-def session_rows(sessions: pd.DataFrame) -> list[dict]:
-    """Grid rows for training sessions, newest first, with readable times and durations."""
-    newest = sessions.sort_values("started_at", ascending=False)
+def session_rows(sessions: pd.DataFrame, newest_first: bool = True) -> list[dict]:
+    """Grid rows for training sessions (newest first, or in the given order), with readable
+    times and durations."""
+    newest = sessions.sort_values("started_at", ascending=False) if newest_first else sessions
     rows = pd.DataFrame(
         {
             "id": newest["session_id"].astype(str),
@@ -166,7 +193,7 @@ VERSION_COLUMNS = [
         "field": "alerts",
         "headerName": "Alerts (n)",
         "type": "numericColumn",
-        "valueFormatter": {"function": "d3.format(',')(params.value)"},
+        "valueFormatter": {"function": number_format(",")},
     },
     _version_interval_column("accuracy", "Accuracy", percent=True),
     _version_interval_column("automation_rate", "Automation rate", percent=True),
@@ -176,7 +203,7 @@ VERSION_COLUMNS = [
         "field": "responded",
         "headerName": "Responses (n)",
         "type": "numericColumn",
-        "valueFormatter": {"function": "d3.format(',')(params.value)"},
+        "valueFormatter": {"function": number_format(",")},
     },
 ]
 VERSION_INTERVAL_FIELDS = ("accuracy", "automation_rate", "false_positive_rate", "response_min")
@@ -214,12 +241,55 @@ RESOURCE_SESSION_COLUMNS = [
         "field": "gpu_util_mean",
         "headerName": "Mean GPU utilisation",
         "type": "numericColumn",
-        "valueFormatter": {"function": "d3.format('.1%')(params.value)"},
+        "valueFormatter": {"function": number_format(".1%")},
     },
     {
         "field": "gpu_mem_peak_gb",
         "headerName": "Peak GPU memory (GB)",
         "type": "numericColumn",
-        "valueFormatter": {"function": "d3.format('.1f')(params.value)"},
+        "valueFormatter": {"function": number_format(".1f")},
     },
 ]
+
+
+def _with_filters(columns: list[dict], grid: dict[str, GridColumn]) -> list[dict]:
+    """`columns` with the filter each field's server-side GridColumn understands."""
+    return [
+        {**column, **(NUMBER_FILTER if grid[column["field"]].kind == "number" else TEXT_FILTER)}
+        for column in columns
+    ]
+
+
+def _duration_header(columns: list[dict]) -> list[dict]:
+    return [
+        {**column, "headerTooltip": "Sort and filter in minutes"}
+        if column["field"] == "duration"
+        else column
+        for column in columns
+    ]
+
+
+# How each session column sorts and filters on the server (infinite grids).
+SESSION_GRID = {
+    "session_id": GridColumn("session_id"),
+    "model_type": GridColumn("model_type", text=lambda values: values.astype(str).map(model_label)),
+    "model_version": GridColumn("model_version"),
+    "status": GridColumn("status"),
+    "started_at": GridColumn(
+        "started_at", text=lambda values: values.dt.strftime("%Y-%m-%d %H:%M")
+    ),
+    "duration": GridColumn("duration_min", kind="number"),
+    "samples": GridColumn("samples", kind="number"),
+    "train_accuracy": GridColumn("train_accuracy", kind="number"),
+    "val_accuracy": GridColumn("val_accuracy", kind="number"),
+    "val_loss": GridColumn("val_loss", kind="number"),
+    "failure_reason": GridColumn("failure_reason"),
+    "gpu_util_mean": GridColumn("gpu_util_mean", kind="number"),
+    "gpu_mem_peak_gb": GridColumn("gpu_mem_peak_gb", kind="number"),
+}
+# Newest first unless the user sorts.
+SESSION_GRID_DEFAULT_SORT = ("started_at", False)
+SESSION_GRID_COLUMNS = _duration_header(_with_filters(SESSION_COLUMNS, SESSION_GRID))
+RESOURCE_SESSION_GRID_COLUMNS = _duration_header(
+    _with_filters(RESOURCE_SESSION_COLUMNS, SESSION_GRID)
+)

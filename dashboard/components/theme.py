@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
@@ -34,20 +36,23 @@ def _register_template() -> None:
         yaxis={"gridcolor": GRID, "zeroline": False},
     )
     pio.templates[TEMPLATE] = template
+    # The default, so that every figure gets it when created: setting a template on a figure
+    # validates a copy of it (~17 ms a figure), taking the default does not.
+    pio.templates.default = TEMPLATE
 
 
 _register_template()
 
 
 def titled(figure: go.Figure, title: str, subtitle: str, height: int = 340) -> go.Figure:
-    """Give `figure` the house template, a title and a subtitle naming population and period."""
+    """Give `figure` a title and a subtitle naming population and period (and the house
+    template, which every figure made after this module is imported has by default)."""
     # Subplot titles sit above the plot area, so they need room below the figure's subtitle.
     has_subplot_titles = any(
         annotation.yref == "paper" and annotation.y is not None and annotation.y >= 1
         for annotation in figure.layout.annotations
     )
     figure.update_layout(
-        template=TEMPLATE,
         height=height,
         margin={"t": 96 if has_subplot_titles else 64},
         title={"text": title, "subtitle": {"text": subtitle, "font": {"color": MUTED, "size": 12}}},
@@ -70,3 +75,14 @@ def empty_figure(title: str, message: str, height: int = 340) -> go.Figure:
     figure.update_xaxes(visible=False)
     figure.update_yaxes(visible=False)
     return titled(figure, title, "No data for the current filters", height)
+
+
+def epoch_ms(times: pd.Series) -> np.ndarray:
+    """UTC times as epoch milliseconds, for an x axis of type "date": a third of the bytes of
+    the ISO strings plotly would send otherwise."""
+    return times.array.asi8 / (pd.Timedelta(milliseconds=1) // pd.Timedelta(microseconds=1))
+
+
+def compact(values: pd.Series, factor: float = 1.0) -> np.ndarray:
+    """Chart values as float32 (half the bytes; ample for what a chart shows)."""
+    return (values.to_numpy(dtype="float64", na_value=np.nan) * factor).astype("float32")

@@ -2,34 +2,70 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.components.theme import SERIES, STATUS_COLOURS, empty_figure, titled
+from dashboard.components.theme import (
+    SERIES,
+    STATUS_COLOURS,
+    compact,
+    empty_figure,
+    epoch_ms,
+    titled,
+)
+from dashboard.data.downsample import Reduction, reduce_frame
 
 NO_SESSIONS = "No training sessions in this range for this model type"
+ACCURACY_METRICS = (("train_accuracy", "Training"), ("val_accuracy", "Validation"))
+LOSS_METRICS = (("train_loss", "Training loss"), ("val_loss", "Validation loss"))
+# Positions of the per-session traces in the accuracy and loss figures (a zoom patches them):
+# each metric adds its dots then its mean line; the accuracy figure then its failed sessions.
+SESSION_TRACES = (0, 2)
+FAILURE_TRACE = 4
+DURATION_BIN_MIN = 10
 
 
-def _completed(sessions: pd.DataFrame) -> pd.DataFrame:
+def session_points(
+    sessions: pd.DataFrame, column: str, factor: float, limit: int | None, extra: str
+) -> tuple[dict, Reduction]:
+    """x, y and customdata (session id and `extra`) of sessions' dots, reduced to `limit`
+    points with their extremes kept; `sessions` sorted by start."""
+    shown, reduction = reduce_frame(sessions, "started_at", column, limit)
+    points = {
+        "x": epoch_ms(shown["started_at"]),
+        "y": compact(shown[column], factor),
+        "customdata": shown[["session_id", extra]].astype(str).to_numpy(),
+    }
+    return points, reduction
+
+
+def completed_sessions(sessions: pd.DataFrame) -> pd.DataFrame:
     return sessions[sessions["status"] == "completed"]
 
 
-def _failure_markers(figure: go.Figure, sessions: pd.DataFrame, column: str, factor: float) -> None:
-    failed = sessions[sessions["status"] == "failed"]
-    if failed.empty:
-        return
+def failed_sessions(sessions: pd.DataFrame) -> pd.DataFrame:
+    return sessions[sessions["status"] == "failed"]
+
+
+def _failure_markers(
+    figure: go.Figure, sessions: pd.DataFrame, column: str, factor: float, limit: int | None
+) -> Reduction:
+    # Always present (maybe empty), so that a zoom can patch it at FAILURE_TRACE.
+    failed = failed_sessions(sessions)
+    points, reduction = session_points(failed, column, factor, limit, "failure_reason")
     figure.add_trace(
         go.Scatter(
-            x=failed["started_at"],
-            y=failed[column] * factor,
+            **points,
             name="Failed session",
             mode="markers",
+            showlegend=not failed.empty,
             marker={"symbol": "x", "size": 8, "color": STATUS_COLOURS["failed"]},
-            customdata=failed[["session_id", "failure_reason"]].astype(str),
             hovertemplate="%{customdata[0]} failed: %{customdata[1]}<extra></extra>",
         )
     )
+    return reduction
 
 
 def _sessions_and_trend(
@@ -39,19 +75,24 @@ def _sessions_and_trend(
     metrics: tuple[tuple[str, str], ...],
     factor: float,
     unit: str,
-) -> None:
-    """Each completed session as a faint dot, and the mean per time bucket as a line."""
-    completed = _completed(sessions)
+    limit: int | None,
+) -> list[Reduction]:
+    """Each completed session as a faint dot, and the mean per time bucket as a line.
+
+    The means come from every session (`trends`); only the dots are reduced to `limit`.
+    """
+    completed = completed_sessions(sessions)
+    reductions = []
     for index, (column, name) in enumerate(metrics):
         colour = SERIES[index]
+        points, reduction = session_points(completed, column, factor, limit, "model_version")
+        reductions.append(reduction)
         figure.add_trace(
             go.Scatter(
-                x=completed["started_at"],
-                y=completed[column] * factor,
+                **points,
                 name=f"{name}, per session",
                 mode="markers",
                 marker={"size": 4, "color": colour, "opacity": 0.35},
-                customdata=completed[["session_id", "model_version"]].astype(str),
                 hovertemplate=f"%{{customdata[0]}} (%{{customdata[1]}})<br>{name}: %{{y:.3f}}{unit}"
                 "<extra></extra>",
             )
@@ -68,6 +109,18 @@ def _sessions_and_trend(
                 "<extra></extra>",
             )
         )
+    return reductions
+
+
+def reduction_note(reductions: list[Reduction], zoomed: bool = False) -> str:
+    """' · dots: 2,000 of 98,113 sessions per series, extremes kept; zoom in for all' when a
+    series was reduced; ' · zoomed: every session' for a zoomed window drawn whole."""
+    reduced = [reduction for reduction in reductions if reduction.reduced]
+    if not reduced:
+        return " · zoomed: every session in the window" if zoomed else ""
+    biggest = max(reduced, key=lambda reduction: reduction.total)
+    where = "in the window" if zoomed else "zoom in for all"
+    return f" · dots: {biggest.note('sessions')} per series, extremes kept; {where}"
 
 
 # Why a day is shaded on the accuracy chart: legend entry and colour per reason.
@@ -120,66 +173,65 @@ def accuracy_figure(
     trends: pd.DataFrame,
     subtitle: str,
     marked_days: pd.DataFrame | None = None,
+    limit: int | None = None,
 ) -> go.Figure:
     """Final training and validation accuracy of completed sessions over time.
 
     `marked_days` (columns date, reason: "quality" or "drift") shades the days where data
-    quality or feature drift needs attention, with a legend entry per reason.
+    quality or feature drift needs attention, with a legend entry per reason. Each series of
+    dots is reduced to `limit` points (None: all), and the subtitle says so.
     """
     title = "Accuracy over time: training vs validation"
     if sessions.empty:
         return empty_figure(title, NO_SESSIONS)
     figure = go.Figure()
-    _sessions_and_trend(
-        figure,
-        sessions,
-        trends,
-        (("train_accuracy", "Training"), ("val_accuracy", "Validation")),
-        100,
-        "%",
-    )
-    _failure_markers(figure, sessions, "val_accuracy", 100)
+    reductions = _sessions_and_trend(figure, sessions, trends, ACCURACY_METRICS, 100, "%", limit)
+    reductions.append(_failure_markers(figure, sessions, "val_accuracy", 100, limit))
     if marked_days is not None:
         _shade_marked_days(figure, marked_days)
+    figure.update_xaxes(type="date")
     figure.update_yaxes(title_text="Final accuracy (%)", ticksuffix="%")
-    return titled(figure, title, subtitle)
+    return titled(figure, title, subtitle + reduction_note(reductions))
 
 
-def loss_figure(sessions: pd.DataFrame, trends: pd.DataFrame, subtitle: str) -> go.Figure:
+def loss_figure(
+    sessions: pd.DataFrame, trends: pd.DataFrame, subtitle: str, limit: int | None = None
+) -> go.Figure:
     """Final training and validation loss of completed sessions over time."""
     title = "Loss over time: training vs validation"
     if sessions.empty:
         return empty_figure(title, NO_SESSIONS)
     figure = go.Figure()
-    _sessions_and_trend(
-        figure,
-        sessions,
-        trends,
-        (("train_loss", "Training loss"), ("val_loss", "Validation loss")),
-        1,
-        "",
-    )
+    reductions = _sessions_and_trend(figure, sessions, trends, LOSS_METRICS, 1, "", limit)
+    figure.update_xaxes(type="date")
     figure.update_yaxes(title_text="Final cross-entropy loss")
-    return titled(figure, title, subtitle)
+    return titled(figure, title, subtitle + reduction_note(reductions))
 
 
 def duration_figure(sessions: pd.DataFrame, subtitle: str) -> go.Figure:
-    """How long sessions trained: a histogram of minutes, stacked by how they ended."""
+    """How long sessions trained: sessions per 10 minutes of training, stacked by how they
+    ended (counted here, so the browser gets one bar per bin, not one value per session)."""
     title = "Training time per session"
     if sessions.empty:
         return empty_figure(title, NO_SESSIONS)
     figure = go.Figure()
+    top = int(np.ceil(max(float(sessions["duration_min"].max()), 0.0) / DURATION_BIN_MIN))
+    edges = np.arange(top + 2) * DURATION_BIN_MIN
     for status in ("completed", "failed", "active"):
         rows = sessions[sessions["status"] == status]
         if rows.empty:
             continue
+        counts, _ = np.histogram(rows["duration_min"].to_numpy(dtype="float64"), bins=edges)
+        shown = counts > 0
         figure.add_trace(
-            go.Histogram(
-                x=rows["duration_min"],
+            go.Bar(
+                x=edges[:-1][shown] + DURATION_BIN_MIN / 2,
+                y=counts[shown],
+                width=DURATION_BIN_MIN,
                 name=status.title(),
                 marker_color=STATUS_COLOURS[status],
-                xbins={"start": 0, "size": 10},
-                hovertemplate="%{x} min: %{y} sessions<extra></extra>",
+                customdata=np.column_stack([edges[:-1][shown], edges[1:][shown]]),
+                hovertemplate="%{customdata[0]}-%{customdata[1]} min: %{y} sessions<extra></extra>",
             )
         )
     figure.update_layout(barmode="stack", bargap=0.05)

@@ -25,7 +25,8 @@ from dashboard.analysis.drift import (
 )
 from dashboard.analysis.quality import Threshold, flagged_days, statuses
 from dashboard.data.cache import cache
-from dashboard.data.filters import Window, validate_model, validate_range
+from dashboard.data.filters import MODEL_LABELS, Window, validate_model, validate_range
+from dashboard.data.history import derived
 from dashboard.data.queries import of_model, snapshot, time_slice, window
 from dashboard.data.sources import MissingTable
 from simulator.schema import QUALITY_INDICATORS
@@ -317,11 +318,11 @@ def _quality_marks(version: str, range_key: str, model: str, threshold_key: tupl
     except MissingTable:
         quality_days = []
     try:
-        drift_weeks = _drift_weeks(version, model)
+        weeks = drift_weeks(model)
     except MissingTable:
-        drift_weeks = []
+        weeks = []
     drift_days = [
-        day for day in drift_weeks if (span.start is None or day >= span.start) and day < span.end
+        day for day in weeks if (span.start is None or day >= span.start) and day < span.end
     ]
     marks = pd.DataFrame(
         {
@@ -332,8 +333,28 @@ def _quality_marks(version: str, range_key: str, model: str, threshold_key: tupl
     return marks.sort_values(["date", "reason"]).reset_index(drop=True)
 
 
-@cache.memoize()
-def _drift_weeks(version: str, model: str) -> list[pd.Timestamp]:
+def prepare() -> None:
+    """Find the weeks of drift of every model type now (gunicorn's master, before the workers
+    fork): they are derived once per history, and the workers inherit them."""
+    for model in MODEL_LABELS:
+        try:
+            drift_weeks(model)
+        except MissingTable:
+            return
+
+
+def drift_weeks(model: str) -> list[pd.Timestamp]:
+    """Every day of each week in which some feature drifted from the week before, computed
+    once per history (see dashboard.data.history) for each batch of samples."""
+    current = snapshot()
+    dates = current.table("feature_samples")["date"]
+    newest = dates.iloc[-1].isoformat() if len(dates) else ""
+    # Samples arrive in daily batches: the count and newest day identify them within a history.
+    name = ("drift-weeks", validate_model(model), len(dates), newest)
+    return derived.get(current, name, lambda: _drift_weeks(model))
+
+
+def _drift_weeks(model: str) -> list[pd.Timestamp]:
     """Every day of each week in which some feature drifted from the week before.
 
     Drifted here means both that the feature's drift test fires and that its PSI exceeds 0.25:

@@ -7,8 +7,12 @@ so equal requests share one cache entry and a data refresh never serves stale re
 
 from __future__ import annotations
 
-import pandas as pd
+import bisect
 
+import pandas as pd
+from flask import current_app
+
+from dashboard.data import aggregates
 from dashboard.data.cache import cache
 from dashboard.data.filters import (
     ALL_MODELS,
@@ -16,6 +20,17 @@ from dashboard.data.filters import (
     validate_model,
     validate_range,
     window_for,
+)
+from dashboard.data.rollups import (
+    RESOURCE_STEP,
+    Rollups,
+    alert_cells,
+    cells_in,
+    model_code,
+    resource_cells,
+    resource_models,
+    rollups_for,
+    split_window,
 )
 from dashboard.data.sources import Snapshot
 from dashboard.data.store import store
@@ -35,6 +50,19 @@ COMPARISON_PERIODS = {
 
 def snapshot() -> Snapshot:
     return store.snapshot()
+
+
+def rollups() -> Rollups | None:
+    """The current snapshot's rollups, or None when the ROLLUPS setting is off."""
+    if not current_app.config.get("ROLLUPS", True):
+        return None
+    return rollups_for(snapshot())
+
+
+def prepare() -> None:
+    """Load the data and build its rollups now (gunicorn's master, before the workers fork)."""
+    snapshot()
+    rollups()
 
 
 def time_slice(frame: pd.DataFrame, column: str, window: Window) -> pd.DataFrame:
@@ -112,10 +140,32 @@ def _active_sessions(version: str, model: str) -> pd.DataFrame:
     return active.sort_values("started_at", ascending=False).reset_index(drop=True)
 
 
+class _Bisectable:
+    """A column's values as a sequence that `bisect` can search (one element at a time)."""
+
+    def __init__(self, values: pd.api.extensions.ExtensionArray | object) -> None:
+        self.values = values
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __getitem__(self, position: int) -> object:
+        return self.values[position]
+
+
+def session_span(ids: pd.Series, session_id: str) -> tuple[int, int]:
+    """Where one session's rows are in a table sorted by session_id (training_metrics): found
+    by bisection, a few dozen lookups instead of comparing every row."""
+    values = _Bisectable(ids.array)
+    return bisect.bisect_left(values, session_id), bisect.bisect_right(values, session_id)
+
+
 def session_progress(session_ids: list[str]) -> pd.DataFrame:
     """Per session: the last logged epoch as a share of its planned epochs."""
     metrics = snapshot().table("training_metrics")
-    epochs = metrics[(metrics["metric"] == "epoch") & metrics["session_id"].isin(session_ids)]
+    rows = [metrics.iloc[slice(*session_span(metrics["session_id"], sid))] for sid in session_ids]
+    rows = pd.concat(rows) if rows else metrics.iloc[:0]
+    epochs = rows[rows["metric"] == "epoch"]
     last_epoch = epochs.groupby("session_id", observed=True)["value"].max().rename("epoch")
     planned = snapshot().table("training_sessions").set_index("session_id")["epochs"]
     frame = last_epoch.to_frame()
@@ -147,9 +197,8 @@ def session_metrics(session_id: str) -> pd.DataFrame:
 @cache.memoize()
 def _session_metrics(version: str, session_id: str) -> pd.DataFrame:
     metrics = snapshot().table("training_metrics")
-    ids = metrics["session_id"]
     # training_metrics is sorted by session_id, so one session's rows are one contiguous run.
-    start, stop = ids.searchsorted(session_id, "left"), ids.searchsorted(session_id, "right")
+    start, stop = session_span(metrics["session_id"], session_id)
     return metrics.iloc[start:stop].reset_index(drop=True)
 
 
@@ -162,8 +211,8 @@ def session_resources(session_id: str) -> pd.DataFrame:
 
 @cache.memoize()
 def _session_resources(version: str, session_id: str) -> pd.DataFrame:
-    sessions = snapshot().table("training_sessions").set_index("session_id")
-    started, ended = sessions.at[session_id, "started_at"], sessions.at[session_id, "ended_at"]
+    session = session_summary(session_id)
+    started, ended = session["started_at"], session["ended_at"]
     end = snapshot().as_of if pd.isna(ended) else ended
     rows = time_slice(snapshot().table("resource_usage"), "timestamp", Window(started, end))
     return rows[rows["session_id"] == session_id].reset_index(drop=True)
@@ -205,8 +254,20 @@ def _kpi_aggregate(alerts: pd.DataFrame, keys: list[object]) -> pd.DataFrame:
     )
 
 
+def _alert_cells(span: Window, model: str) -> pd.DataFrame | None:
+    """Alert cells (dashboard.data.rollups) of the window and model, None without rollups."""
+    rolled = rollups()
+    if rolled is None:
+        return None
+    cells = cells_in(snapshot().table("alerts"), "timestamp", span, rolled.alerts, alert_cells)
+    return cells if model == ALL_MODELS else cells[cells["model"] == model_code(model)]
+
+
 @cache.memoize()
 def _alert_trends(version: str, range_key: str, model: str) -> pd.DataFrame:
+    cells = _alert_cells(window(range_key), model)
+    if cells is not None:
+        return aggregates.alert_kpis(cells, TREND_BUCKETS[range_key])
     alerts = alerts_in_range(range_key, model)
     bucket = alerts["timestamp"].dt.floor(TREND_BUCKETS[range_key]).rename("bucket")
     return _kpi_aggregate(alerts, [bucket]).reset_index()
@@ -223,14 +284,25 @@ def alert_kpi_change(range_key: str, model: str) -> pd.DataFrame:
 
 @cache.memoize()
 def _alert_kpi_change(version: str, range_key: str, model: str) -> pd.DataFrame:
-    alerts = alerts_in_range(range_key, model)
     period = COMPARISON_PERIODS[range_key]
     span = window(range_key)
     start = span.start if span.start is not None else data_start()
-    first = time_slice(alerts, "timestamp", Window(start, start + period))
-    last = time_slice(alerts, "timestamp", Window(span.end - period, span.end))
-    levels = _kpi_aggregate(pd.concat([first.assign(p="start"), last.assign(p="current")]), ["p"])
-    levels = levels.drop(columns="alerts").T.reindex(columns=["start", "current"])
+    first_span, last_span = Window(start, start + period), Window(span.end - period, span.end)
+    first_cells = _alert_cells(first_span, model)
+    if first_cells is not None:
+        levels = pd.DataFrame(
+            {
+                "start": aggregates.alert_levels(first_cells),
+                "current": aggregates.alert_levels(_alert_cells(last_span, model)),
+            }
+        ).rename_axis(columns="p")
+    else:
+        alerts = alerts_in_range(range_key, model)
+        first = time_slice(alerts, "timestamp", first_span)
+        last = time_slice(alerts, "timestamp", last_span)
+        both = pd.concat([first.assign(p="start"), last.assign(p="current")])
+        levels = _kpi_aggregate(both, ["p"])
+        levels = levels.drop(columns="alerts").T.reindex(columns=["start", "current"])
     levels["change"] = levels["current"] - levels["start"]
     levels.attrs["period"] = period
     return levels
@@ -243,6 +315,9 @@ def version_trends(range_key: str, model: str) -> pd.DataFrame:
 
 @cache.memoize()
 def _version_trends(version: str, range_key: str, model: str) -> pd.DataFrame:
+    cells = _alert_cells(window(range_key), model)
+    if cells is not None:
+        return aggregates.alert_kpis(cells, TREND_BUCKETS[range_key], by_version=True)
     alerts = alerts_in_range(range_key, model)
     bucket = alerts["timestamp"].dt.floor(TREND_BUCKETS[range_key]).rename("bucket")
     return _kpi_aggregate(alerts, [bucket, alerts["model_version"]]).reset_index()
@@ -292,8 +367,32 @@ def resource_trends(range_key: str, model: str) -> pd.DataFrame:
     return _resource_trends(snapshot().version, validate_range(range_key), validate_model(model))
 
 
+def _resource_cells(span: Window) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """Fleet and GPU cells (dashboard.data.rollups) of the window, None without rollups."""
+    rolled = rollups()
+    if rolled is None:
+        return None
+    table = snapshot().table("resource_usage")
+    sessions = snapshot().table("training_sessions")
+    body, raw = split_window(table, "timestamp", span, rolled.fleet)
+    parts = [resource_cells(rows, sessions) for rows in raw]
+    if body is not None:
+        parts.insert(0, (rolled.fleet.between(*body), rolled.gpus.between(*body)))
+    if len(parts) == 1:
+        return parts[0]
+    return tuple(pd.concat(cells, ignore_index=True) for cells in zip(*parts, strict=True))
+
+
+def _rolled_bucket(range_key: str) -> bool:
+    """Whether the range's resource buckets are whole rollup bins."""
+    return pd.Timedelta(RESOURCE_BUCKETS[range_key]) % RESOURCE_STEP == pd.Timedelta(0)
+
+
 @cache.memoize()
 def _resource_trends(version: str, range_key: str, model: str) -> pd.DataFrame:
+    cells = _resource_cells(window(range_key)) if _rolled_bucket(range_key) else None
+    if cells is not None:
+        return aggregates.gpu_trends(cells[1], model, RESOURCE_BUCKETS[range_key])
     rows = _resource_rows(range_key, model)
     bucket = rows["timestamp"].dt.floor(RESOURCE_BUCKETS[range_key]).rename("bucket")
     grouped = rows.groupby([bucket, rows["gpu_id"]], observed=True)
@@ -313,6 +412,9 @@ def fleet_trends(range_key: str, model: str) -> pd.DataFrame:
 
 @cache.memoize()
 def _fleet_trends(version: str, range_key: str, model: str) -> pd.DataFrame:
+    cells = _resource_cells(window(range_key)) if _rolled_bucket(range_key) else None
+    if cells is not None:
+        return aggregates.fleet_trends(cells[0], model, RESOURCE_BUCKETS[range_key])
     rows = _resource_rows(range_key, model)
     bucket = rows["timestamp"].dt.floor(RESOURCE_BUCKETS[range_key])
     busy = rows["session_id"].notna()
@@ -339,9 +441,8 @@ def _resource_rows(range_key: str, model: str) -> pd.DataFrame:
     rows = time_slice(snapshot().table("resource_usage"), "timestamp", window(range_key))
     if model == ALL_MODELS:
         return rows
-    sessions = snapshot().table("training_sessions")
-    ids = sessions.loc[sessions["model_type"] == model, "session_id"]
-    return rows[rows["session_id"].isin(ids)]
+    models = resource_models(rows, snapshot().table("training_sessions"))
+    return rows[models == model_code(model)]
 
 
 def resource_summary(range_key: str, model: str) -> pd.Series:
@@ -351,6 +452,9 @@ def resource_summary(range_key: str, model: str) -> pd.Series:
 
 @cache.memoize()
 def _resource_summary(version: str, range_key: str, model: str) -> pd.Series:
+    cells = _resource_cells(window(range_key))
+    if cells is not None:
+        return aggregates.resource_summary(*cells, model)
     rows = _resource_rows(range_key, model)
     busy = rows[rows["session_id"].notna()]
     return pd.Series(

@@ -59,7 +59,9 @@ class Snapshot:
     `token` identifies the content read (file sizes and times, run update times), `hints` says
     for each missing table how to provide it, `problems` lists what broke the contract (a
     snapshot with problems is never served: `Source.load` raises them) and `notes` what was
-    skipped or chosen along the way.
+    skipped or chosen along the way. A source may promise that rows timestamped before
+    `sealed_before` are the same in every snapshot of one `history` (the simulator: a UTC
+    day), so that what is derived from them (rollups) is built once for that history.
     """
 
     tables: Mapping[str, pd.DataFrame]
@@ -69,6 +71,8 @@ class Snapshot:
     hints: Mapping[str, str] = field(default_factory=dict)
     problems: tuple[Problem, ...] = ()
     notes: tuple[str, ...] = ()
+    history: str = ""
+    sealed_before: pd.Timestamp | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.tables, Tables):
@@ -126,13 +130,24 @@ def content_token(parts: object) -> str:
 class SimulatorSource:
     """The built-in simulator: live data that ends at `now`."""
 
+    # Rows of past days only change while a response is still open, which takes minutes.
+    SEALED_MARGIN = pd.Timedelta(days=1)
+
     def __init__(self, seed: int, scale: int = 1) -> None:
         self.seed = seed
         self.scale = scale
         self.name = f"simulator(seed={seed}, scale={scale})"
 
     def load(self, now: pd.Timestamp) -> Snapshot:
-        return Snapshot(simulate(self.seed, self.scale, now), now, self.name)
+        # One day plan serves every moment of its UTC day (simulator.generate).
+        day = now.floor("D")
+        return Snapshot(
+            simulate(self.seed, self.scale, now),
+            now,
+            self.name,
+            history=f"day {day.date().isoformat()}",
+            sealed_before=day - self.SEALED_MARGIN,
+        )
 
 
 class CombinedSource(ReadingSource):

@@ -2,11 +2,11 @@
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
 
 from dashboard import ids
 from dashboard.components.layout import chart, loading, page_header, section
-from dashboard.components.tables import RESOURCE_SESSION_COLUMNS, data_grid, export_button
+from dashboard.components.tables import RESOURCE_SESSION_GRID_COLUMNS, data_grid, export_button
 
 dash.register_page(
     __name__, path="/resources", name="Resources", title="Resources · AI Model Training", order=4
@@ -32,13 +32,16 @@ def layout(**_query: str) -> html.Div:
                 loading(
                     data_grid(
                         ids.RS_SESSIONS,
-                        RESOURCE_SESSION_COLUMNS,
+                        RESOURCE_SESSION_GRID_COLUMNS,
                         height=400,
                         export_name="session-resources",
                         page_size=12,
+                        infinite=True,
                     )
                 ),
                 extra=export_button(ids.RS_SESSIONS_EXPORT),
             ),
+            dcc.Store(id=ids.RS_SESSIONS_SHOWN),
+            dcc.Download(id=ids.RS_SESSIONS_DOWNLOAD),
         ]
     )

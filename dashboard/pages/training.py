@@ -2,11 +2,11 @@
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
 
 from dashboard import ids
 from dashboard.components.layout import chart, loading, page_header, section
-from dashboard.components.tables import SESSION_COLUMNS, data_grid, export_button
+from dashboard.components.tables import SESSION_GRID_COLUMNS, data_grid, export_button
 
 dash.register_page(
     __name__, path="/training", name="Training", title="Training · AI Model Training", order=1
@@ -33,15 +33,18 @@ def layout(**_query: str) -> html.Div:
                 loading(
                     data_grid(
                         ids.TR_SESSIONS,
-                        SESSION_COLUMNS,
+                        SESSION_GRID_COLUMNS,
                         height=420,
                         export_name="training-sessions",
                         selectable=True,
                         page_size=12,
+                        infinite=True,
                     )
                 ),
                 extra=export_button(ids.TR_SESSIONS_EXPORT),
             ),
+            dcc.Store(id=ids.TR_SESSIONS_SHOWN),
+            dcc.Download(id=ids.TR_SESSIONS_DOWNLOAD),
             section(
                 "Session drill-down",
                 html.Div(

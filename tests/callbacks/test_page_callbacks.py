@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 from dash.exceptions import PreventUpdate
 
-from dashboard.callbacks import ab_testing, data_quality, overview, resources, shell, training
+from dashboard.callbacks import (
+    ab_testing,
+    data_quality,
+    overview,
+    resources,
+    session_grid,
+    shell,
+    training,
+)
 from dashboard.components import format as fmt
 from dashboard.data import queries
 from dashboard.data.filters import DEFAULT_MODEL, DEFAULT_RANGE
@@ -78,21 +86,23 @@ def test_last_sessions_lists_ten_newest_first():
 
 
 def test_training_overview_fills_every_output():
-    cards, _live, accuracy, loss, duration, rows = training.training_overview("7d", "all", None)
+    cards, _live, accuracy, loss, duration = training.training_overview("7d", "all", None)
     assert len(cards) == 4
     assert trace_points(accuracy) > 0 and trace_points(loss) > 0 and trace_points(duration) > 0
-    assert len(rows) == len(queries.sessions_in_range("7d", "all"))
-    assert {row["status"] for row in rows} <= {"active", "completed", "failed"}
+    # The sessions grid asks for its rows block by block (session_grid.session_page).
+    first = session_grid.session_page({"startRow": 0, "endRow": 500}, "7d", "all")
+    assert first["rowCount"] == len(queries.sessions_in_range("7d", "all"))
+    assert {row["status"] for row in first["rowData"]} <= {"active", "completed", "failed"}
 
 
 def test_training_drill_down_defaults_to_the_newest_session_and_rejects_forged_ids():
-    rows = training.training_overview("7d", "all", None)[-1]
-    title, curves, gpu = training.session_detail([], rows)
+    rows = session_grid.session_page({"startRow": 0, "endRow": 60}, "7d", "all")["rowData"]
+    title, curves, gpu = training.session_detail([], "7d", "all")
     assert rows[0]["session_id"] in title
     assert trace_points(curves) > 0 and trace_points(gpu) > 0
     for forged in ([{"session_id": "TS-999999999"}], [{"session_id": ["x"]}], ["nope"], "x"):
         with pytest.raises(PreventUpdate):
-            training.session_detail(forged, [])
+            training.session_detail(forged, "7d", "all")
 
 
 def test_empty_filters_give_a_clear_empty_state():
@@ -132,10 +142,10 @@ def test_data_quality_gives_eight_indicators_and_their_trends():
 
 
 def test_resources_fill_every_output():
-    cards, utilisation, memory, heatmap, rows = resources.resources("24h", "all", None)
+    cards, utilisation, memory, heatmap = resources.resources("24h", "all", None)
     assert len(cards) == 4
     assert trace_points(utilisation) > 0 and trace_points(memory) > 0 and heatmap.data
-    assert rows
+    assert session_grid.session_page({"startRow": 0, "endRow": 60}, "24h", "all")["rowData"]
 
 
 def test_url_query_sets_the_filters_and_flags_unknown_values():

@@ -65,7 +65,8 @@ def send_router_requests(server: Gunicorn, count: int) -> None:
 
 
 def test_every_worker_runs_with_its_own_metrics_file(server):
-    assert len(server.worker_pids()) == WORKERS
+    # The data is loaded before the fork, so /ready may answer before the last worker forks.
+    wait_for(lambda: len(server.worker_pids()) == WORKERS, 10, server.logs)
 
 
 def test_counts_add_up_over_all_workers_whichever_answers(server, tmp_path):
