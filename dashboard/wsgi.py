@@ -1,5 +1,6 @@
 """The WSGI entry point for gunicorn: `dashboard.wsgi:server`, configured from the environment."""
 
+import gc
 import logging
 
 from dashboard import create_app
@@ -24,3 +25,7 @@ with server.app_context():
         quality.prepare()
     except Exception:  # the source failed: serving still starts, /ready answers 503
         logging.getLogger(__name__).exception("loading the data before forking failed")
+# Hide everything built so far from the garbage collector: the workers' full collections then
+# skip the data (150 ms a pass instead of 15 at scale 20) and never write to, and so copy, the
+# pages they share with the master.
+gc.freeze()

@@ -36,6 +36,9 @@ def server(tmp_path_factory) -> Iterator[Gunicorn]:
         GUNICORN_THREADS=str(THREADS),
         DASHBOARD_CACHE_TYPE="RedisCache",
         DASHBOARD_CACHE_REDIS_URL=redis.url,
+        # Warm requests take milliseconds: at that rate max_requests would recycle a worker
+        # during the runs, and the test that kills one needs to know which ones run.
+        GUNICORN_MAX_REQUESTS="0",
     )
     try:
         server.wait_until_ready()
@@ -71,9 +74,9 @@ def test_load_without_faults_has_no_errors(server, tmp_path):
 
 def test_a_worker_killed_under_load_is_replaced_and_costs_only_its_requests(server, tmp_path):
     out = tmp_path / "load.json"
-    workers = server.worker_pids()
     load = start_load(server, out)
     time.sleep(DURATION / 2)
+    workers = server.worker_pids()
     victim = sorted(workers)[0]
     killed_at = time.time()
     os.kill(victim, signal.SIGKILL)
