@@ -84,7 +84,8 @@ def test_a_view_expires_and_the_memo_is_thread_safe_and_bounded():
 
 
 def test_null_cache_keeps_no_views():
-    app = create_app(testing_config(CACHE_TYPE="NullCache"))
+    with pytest.warns(UserWarning, match="NullCache"):
+        app = create_app(testing_config(CACHE_TYPE="NullCache"))
     with app.server.app_context():
         training.training_overview("7d", "all")
         assert len(views_of_app()) == 0
