@@ -10,32 +10,13 @@ import pytest
 from dashboard import create_app, ids
 from simulator.__main__ import main as simulator_cli
 from simulator.schema import TABLES
+from tests.browser.test_pages import PAGES, wait_for_chart
 from tests.conftest import SEED, testing_config
 
 pytestmark = pytest.mark.browser
 
-PAGES = {
-    "/": ids.OV_IMPACT_CHART,
-    "/training": ids.TR_ACCURACY,
-    "/ab-testing": ids.AB_TRENDS,
-    "/data-quality": ids.DQ_TRENDS,
-    "/resources": ids.RS_UTILISATION,
-}
-PLOTTED_POINTS = """
-const graph = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');
-if (!graph || !graph.calcdata) { return -1; }
-const drawn = (points) => points.filter(p => p.y !== undefined || p.z !== undefined).length;
-return graph.calcdata.reduce((n, points) => n + drawn(points), 0);
-"""
-
-
-def wait_for_chart(duo, graph_id: str, timeout: float = 30) -> None:
-    duo.wait_for_element(f"#{graph_id} .js-plotly-plot", timeout=timeout)
-    duo._wait_for(
-        lambda _driver: duo.driver.execute_script(PLOTTED_POINTS, graph_id) > 0,
-        timeout=timeout,
-        msg=f"{graph_id} never drew data",
-    )
+# Loading an exported directory is slower than the simulator: charts get longer to draw.
+CHART_TIMEOUT = 30
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +45,7 @@ def test_every_page_draws_from_an_exported_directory(dash_duo, exported):
     assert f"alerts {alerts:,}" in details and "Data as of" in details
     for path, graph_id in PAGES.items():
         dash_duo.wait_for_page(url=f"{dash_duo.server_url}{path}")
-        wait_for_chart(dash_duo, graph_id)
+        wait_for_chart(dash_duo, graph_id, timeout=CHART_TIMEOUT)
     assert dash_duo.get_logs() == []
 
 
@@ -82,7 +63,7 @@ def test_a_directory_with_only_training_tables_serves_the_training_page(
         shutil.copy(exported / f"{name}.parquet", tmp_path)
     start_on(dash_duo, tmp_path)
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/training")
-    wait_for_chart(dash_duo, ids.TR_ACCURACY)
+    wait_for_chart(dash_duo, ids.TR_ACCURACY, timeout=CHART_TIMEOUT)
     missing = [name for name in TABLES if name not in kept]
     dash_duo.wait_for_text_to_equal(f"#{ids.DATA_SOURCE}", f"Directory · {len(kept)} of 9 tables")
     dash_duo.find_element(f"#{ids.DATA_SOURCE}").click()
