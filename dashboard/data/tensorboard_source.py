@@ -26,15 +26,14 @@ from pathlib import Path
 import pandas as pd
 
 from dashboard.data.metric_aliases import MetricNames, ModelTypes
-from dashboard.data.sources import ReadingSource, Snapshot, content_token
+from dashboard.data.sources import ReadingSource, Snapshot
 from dashboard.data.training_runs import (
     POINT_COLUMNS,
     Run,
-    build_tables,
     empty_points,
-    validated_tables,
+    runs_snapshot,
 )
-from simulator.schema import MODEL_TYPES, TABLES
+from simulator.schema import MODEL_TYPES
 
 EVENT_FILES = "events.out.tfevents.*"
 ACTIVE_MINUTES = 15
@@ -106,15 +105,14 @@ class TensorBoardSource(ReadingSource):
                 )
             )
         self._read = {path: value for path, value in self._read.items() if path in run_dirs}
-        tables = build_tables(runs, pd.concat(points, ignore_index=True), self.names)
-        checked, problems = validated_tables(tables, self.name)
-        return Snapshot(
-            checked,
-            now,
-            self.name,
-            token=content_token(fingerprints),
-            hints={name: self._hint(name) for name in TABLES if name not in tables},
-            problems=tuple(problems),
+        return runs_snapshot(
+            runs,
+            points,
+            self.names,
+            source=self.name,
+            now=now,
+            fingerprints=fingerprints,
+            hint=self._hint,
             notes=tuple(
                 f"left out {len(paths)} run folder(s) ({', '.join(paths[:3])}"
                 f"{', …' if len(paths) > 3 else ''}): {reason} ({', '.join(MODEL_TYPES)}); "

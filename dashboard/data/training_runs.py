@@ -18,13 +18,15 @@ MLflow's megabytes are 10^6 bytes (it divides by 1e6), so GB here are 10^9 bytes
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from dashboard.data.metric_aliases import MetricNames
+from dashboard.data.sources import Snapshot, content_token
 from dashboard.data.validation import Problem, validate_table
+from simulator.schema import TABLES
 
 POINT_COLUMNS = ["session_id", "key", "step", "timestamp", "value"]
 SYSTEM_PREFIX = "system/"
@@ -92,6 +94,32 @@ def validated_tables(
         if result is not None:
             checked[table] = result
     return checked, problems
+
+
+def runs_snapshot(
+    runs: list[Run],
+    points: list[pd.DataFrame],
+    names: MetricNames,
+    *,
+    source: str,
+    now: pd.Timestamp,
+    fingerprints: list[tuple[str, object]],
+    hint: Callable[[str], str],
+    notes: tuple[str, ...],
+) -> Snapshot:
+    """The snapshot of a training-run source: its runs' tables, checked against the contract,
+    with a hint for each table such a source does not hold."""
+    tables = build_tables(runs, pd.concat(points, ignore_index=True), names)
+    checked, problems = validated_tables(tables, source)
+    return Snapshot(
+        checked,
+        now,
+        source,
+        token=content_token(fingerprints),
+        hints={name: hint(name) for name in TABLES if name not in tables},
+        problems=tuple(problems),
+        notes=notes,
+    )
 
 
 def _training_metrics(points: pd.DataFrame, names: MetricNames) -> pd.DataFrame:
