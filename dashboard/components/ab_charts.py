@@ -59,7 +59,8 @@ def forest_figure(results: list[MetricResult], subtitle: str) -> go.Figure:
     figure.update_layout(showlegend=False)
     figure.update_xaxes(title_text="Treatment vs control (%)", ticksuffix="%", zeroline=False)
     figure.update_yaxes(automargin=True)
-    return titled(figure, title, subtitle)
+    # The longest metric label, "False-positive rate (↓ better)", needs about 186 px.
+    return titled(figure, title, subtitle, room={"l": 190, "b": 54})
 
 
 def cumulative_figure(effects: pd.DataFrame, subtitle: str) -> go.Figure:
@@ -122,4 +123,4 @@ def cumulative_figure(effects: pd.DataFrame, subtitle: str) -> go.Figure:
         figure.add_hline(y=0, line=ZERO_LINE, row=row + 1, col=col + 1)
     figure.update_annotations(font={"size": 12})
     figure.update_layout(legend={"y": -0.12})
-    return titled(figure, title, subtitle, height=420)
+    return titled(figure, title, subtitle, height=420, room={"b": 72})

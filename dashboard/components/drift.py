@@ -313,7 +313,7 @@ def distribution_figure(feature: str, shares: dict[str, Any], subtitle: str) -> 
         figure.update_xaxes(type="category")
     figure.update_xaxes(title_text=feature)
     figure.update_yaxes(title_text="Share of samples (%)", ticksuffix="%")
-    return titled(figure, title, subtitle, height=380)
+    return titled(figure, title, subtitle, height=380, room={"l": 64, "b": 84})
 
 
 def empty_distribution(message: str) -> go.Figure:

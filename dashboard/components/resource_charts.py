@@ -56,7 +56,7 @@ def utilisation_figure(fleet: pd.DataFrame, subtitle: str) -> go.Figure:
     figure.update_yaxes(
         title_text="GPUs busy", secondary_y=True, showgrid=False, rangemode="tozero"
     )
-    return titled(figure, title, subtitle)
+    return titled(figure, title, subtitle, room={"l": 62, "r": 36, "b": 78})
 
 
 def memory_figure(fleet: pd.DataFrame, subtitle: str) -> go.Figure:
@@ -84,7 +84,8 @@ def memory_figure(fleet: pd.DataFrame, subtitle: str) -> go.Figure:
         )
     figure.update_xaxes(type="date")
     figure.update_yaxes(title_text="GB", rangemode="tozero")
-    return titled(figure, title, subtitle)
+    # The four legend entries take two rows at half the page's width.
+    return titled(figure, title, subtitle, room={"b": 94})
 
 
 def gpu_heatmap(trends: pd.DataFrame, subtitle: str) -> go.Figure:
@@ -116,4 +117,4 @@ def gpu_heatmap(trends: pd.DataFrame, subtitle: str) -> go.Figure:
     )
     figure.update_xaxes(type="date")
     height = max(260, min(40 * len(grid.index) + 140, 900))
-    return titled(figure, title, subtitle, height=height)
+    return titled(figure, title, subtitle, height=height, room={"r": 116})

@@ -68,4 +68,4 @@ def version_trend_figure(trends: pd.DataFrame, kpi: str, subtitle: str) -> go.Fi
             )
         )
     figure.update_yaxes(title_text=f"{label} ({unit})")
-    return titled(figure, title, subtitle)
+    return titled(figure, title, subtitle, room={"b": 78})

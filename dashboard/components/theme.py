@@ -44,9 +44,22 @@ def _register_template() -> None:
 _register_template()
 
 
-def titled(figure: go.Figure, title: str, subtitle: str, height: int = 340) -> go.Figure:
+def titled(
+    figure: go.Figure,
+    title: str,
+    subtitle: str,
+    height: int = 340,
+    room: dict[str, int] | None = None,
+) -> go.Figure:
     """Give `figure` a title and a subtitle naming population and period (and the house
-    template, which every figure made after this module is imported has by default)."""
+    template, which every figure made after this module is imported has by default).
+
+    `room` widens margins (px) for what the chart draws outside its plot area: the legend
+    below it, long tick labels, a second axis or a colour bar. Plotly fits such things by
+    drawing the chart again with wider margins (`margin.autoexpand`), which doubles the cost
+    of every draw; a chart that reserves the room it needs at the usual widths is drawn once,
+    and autoexpand stays as the safety net for narrower screens.
+    """
     # Subplot titles sit above the plot area, so they need room below the figure's subtitle.
     has_subplot_titles = any(
         annotation.yref == "paper" and annotation.y is not None and annotation.y >= 1
@@ -54,7 +67,7 @@ def titled(figure: go.Figure, title: str, subtitle: str, height: int = 340) -> g
     )
     figure.update_layout(
         height=height,
-        margin={"t": 96 if has_subplot_titles else 64},
+        margin={"t": 96 if has_subplot_titles else 64, **(room or {})},
         title={"text": title, "subtitle": {"text": subtitle, "font": {"color": MUTED, "size": 12}}},
     )
     return figure

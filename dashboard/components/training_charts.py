@@ -113,7 +113,7 @@ def _sessions_and_trend(
 
 
 def reduction_note(reductions: list[Reduction], zoomed: bool = False) -> str:
-    """' · dots: 2,000 of 98,113 sessions per series, extremes kept; zoom in for all' when a
+    """' · dots: 1,000 of 98,113 sessions per series, extremes kept; zoom in for all' when a
     series was reduced; ' · zoomed: every session' for a zoomed window drawn whole."""
     reduced = [reduction for reduction in reductions if reduction.reduced]
     if not reduced:
@@ -191,7 +191,11 @@ def accuracy_figure(
         _shade_marked_days(figure, marked_days)
     figure.update_xaxes(type="date")
     figure.update_yaxes(title_text="Final accuracy (%)", ticksuffix="%")
-    return titled(figure, title, subtitle + reduction_note(reductions))
+    # Past four legend entries (failed sessions, shaded days) the legend takes a second row.
+    entries = sum(1 for trace in figure.data if trace.showlegend is not False)
+    entries += sum(1 for shape in figure.layout.shapes if shape.showlegend)
+    room = {"l": 64, "b": 101 if entries > 4 else 80}
+    return titled(figure, title, subtitle + reduction_note(reductions), room=room)
 
 
 def loss_figure(
@@ -205,7 +209,8 @@ def loss_figure(
     reductions = _sessions_and_trend(figure, sessions, trends, LOSS_METRICS, 1, "", limit)
     figure.update_xaxes(type="date")
     figure.update_yaxes(title_text="Final cross-entropy loss")
-    return titled(figure, title, subtitle + reduction_note(reductions))
+    # The four legend entries take two rows at half the page's width.
+    return titled(figure, title, subtitle + reduction_note(reductions), room={"l": 66, "b": 96})
 
 
 def duration_figure(sessions: pd.DataFrame, subtitle: str) -> go.Figure:
@@ -237,7 +242,7 @@ def duration_figure(sessions: pd.DataFrame, subtitle: str) -> go.Figure:
     figure.update_layout(barmode="stack", bargap=0.05)
     figure.update_xaxes(title_text="Minutes per session")
     figure.update_yaxes(title_text="Sessions")
-    return titled(figure, title, subtitle)
+    return titled(figure, title, subtitle, room={"r": 24, "b": 80})
 
 
 def session_curves_figure(metrics: pd.DataFrame, session_label: str) -> go.Figure:
@@ -269,7 +274,8 @@ def session_curves_figure(metrics: pd.DataFrame, session_label: str) -> go.Figur
             col=col,
         )
     figure.update_xaxes(title_text="Step")
-    return titled(figure, title, "Every logged step of this session", height=320)
+    subtitle = "Every logged step of this session"
+    return titled(figure, title, subtitle, height=320, room={"r": 22, "b": 70})
 
 
 def session_gpu_figure(rows: pd.DataFrame, session_label: str) -> go.Figure:
@@ -310,4 +316,5 @@ def session_gpu_figure(rows: pd.DataFrame, session_label: str) -> go.Figure:
         tickformat=".0f",
     )
     gpus = ", ".join(str(gpu) for gpu in sorted(rows["gpu_id"].unique()))
-    return titled(figure, title, f"GPU {gpus} · per minute", height=320)
+    room = {"l": 62, "r": 30, "b": 75}
+    return titled(figure, title, f"GPU {gpus} · per minute", height=320, room=room)
