@@ -12,6 +12,8 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
+from dashboard.data.downsample import DEFAULT_MAX_POINTS
+
 CACHE_TYPES = ("SimpleCache", "FileSystemCache", "RedisCache", "NullCache")
 AUTH_MODES = ("none", "basic", "proxy")
 _TRUE = ("1", "true", "yes", "on")
@@ -104,7 +106,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> dict[str, object]
         # Performance switches (both on in production; off only to measure what they save):
         # reduce long series to MAX_POINTS per trace, and read long ranges from rollups.
         "DOWNSAMPLE": _bool(env, "DASHBOARD_DOWNSAMPLE", default=True),
-        "MAX_POINTS": _int(env, "DASHBOARD_MAX_POINTS", 2000, minimum=100),
+        "MAX_POINTS": _int(env, "DASHBOARD_MAX_POINTS", DEFAULT_MAX_POINTS, minimum=100),
         "ROLLUPS": _bool(env, "DASHBOARD_ROLLUPS", default=True),
         # Most finished page views (figures and cards) each worker keeps (callbacks.views).
         "VIEW_CACHE_ENTRIES": _int(env, "DASHBOARD_VIEW_CACHE_ENTRIES", 100, minimum=1),

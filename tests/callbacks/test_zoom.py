@@ -76,7 +76,8 @@ def test_the_whole_range_is_reduced_and_the_zoom_is_not(app):
         dots = figure.data[0]
         in_window = np.sum((dots.x >= WINDOW[0].value / 1e6) & (dots.x < WINDOW[1].value / 1e6))
         zoomed = training.zoomed_figure(RELAYOUT, "all", "all", "accuracy")
-    assert "of" in figure.layout.title.subtitle.text and len(dots.x) <= 2000
+    assert "of" in figure.layout.title.subtitle.text
+    assert len(dots.x) <= app.server.config["MAX_POINTS"]
     zoom_x = next(
         op["params"]["value"]
         for op in zoomed.to_plotly_json()["operations"]
@@ -91,7 +92,7 @@ def test_resetting_the_zoom_restores_the_reduced_range(app):
     ops = {
         tuple(op["location"]): op["params"]["value"] for op in reset.to_plotly_json()["operations"]
     }
-    assert len(ops[("data", 0, "x")]) <= 2000
+    assert len(ops[("data", 0, "x")]) <= app.server.config["MAX_POINTS"]
     assert "zoom in for all" in ops[("layout", "title", "subtitle", "text")]
 
 
