@@ -8,6 +8,8 @@ before anything is queried: an unknown experiment or version gives no update.
 
 from __future__ import annotations
 
+import logging
+
 import pandas as pd
 from dash import Dash, Input, Output, State, no_update
 from dash.exceptions import PreventUpdate
@@ -24,7 +26,9 @@ from dashboard.components.ab_controls import (
     EXPERIMENT_MODE,
     HIDDEN,
     MODES,
+    NO_CHOICES,
     SHOWN,
+    PickerChoices,
     experiment_options,
     version_options,
 )
@@ -49,6 +53,8 @@ from dashboard.data.cache import cache
 from dashboard.data.experiments import CONTROL, RESPONSE_COLUMN, TREATMENT, Comparison
 from dashboard.data.filters import ALL_MODELS, model_label
 
+log = logging.getLogger(__name__)
+
 ALPHA = 0.05
 POWER = 0.8
 # Sample sizes are found at the Bonferroni level, the strictest one Holm applies, so a change
@@ -59,13 +65,36 @@ ONE_DAY = pd.Timedelta(days=1)
 NOT_SIZED = {"required_per_arm": None, "more_control": None, "more_treatment": None}
 
 
-def comparison_choices(_tick: object, experiment: object, control: object, treatment: object):
-    """Options of the experiment and version selects, from the data; a select whose value is
-    not one of them (at first, None) gets the default: the latest experiment and its versions."""
-    options = experiment_options(experiments.experiment_list())
-    versions = experiments.compared_versions()
+def picker_choices() -> PickerChoices:
+    """From the data: the experiments, newest first, with the latest chosen; the versions
+    that handled pilot alerts, with that experiment's control and treatment chosen."""
     latest = experiments.latest_experiment_id()
     default = experiments.experiment_comparison(latest) if latest else None
+    return PickerChoices(
+        experiment_options(experiments.experiment_list()),
+        latest,
+        version_options(experiments.compared_versions()),
+        default.control if default else None,
+        default.treatment if default else None,
+    )
+
+
+def initial_choices() -> PickerChoices:
+    """The picker's choices for the page's layout, so that the comparison is asked for with
+    the page's first callbacks instead of after a round trip for the choices. Data that
+    cannot be read leaves the selects empty; the comparison callback then says why."""
+    try:
+        return picker_choices()
+    except Exception:  # the layout must render whatever the data; the callbacks explain
+        log.warning("the A/B picker's choices could not be read", exc_info=True)
+        return NO_CHOICES
+
+
+def comparison_choices(_tick: object, experiment: object, control: object, treatment: object):
+    """On a data refresh: the selects' options from the data; a select whose value is no
+    longer one of them gets the default (the latest experiment and its versions)."""
+    choices = picker_choices()
+    versions = [option["value"] for option in choices.versions]
 
     def kept(value: object, allowed: list[str], fallback: str | None):
         if isinstance(value, str) and value in allowed:
@@ -73,12 +102,12 @@ def comparison_choices(_tick: object, experiment: object, control: object, treat
         return fallback if fallback is not None else no_update
 
     return (
-        options,
-        kept(experiment, [option["value"] for option in options], latest),
-        version_options(versions),
-        kept(control, versions, default.control if default else None),
-        version_options(versions),
-        kept(treatment, versions, default.treatment if default else None),
+        choices.experiments,
+        kept(experiment, [option["value"] for option in choices.experiments], choices.experiment),
+        choices.versions,
+        kept(control, versions, choices.control),
+        choices.versions,
+        kept(treatment, versions, choices.treatment),
     )
 
 
@@ -362,6 +391,8 @@ def register(app: Dash) -> None:
         State(ids.AB_EXPERIMENT, "value"),
         State(ids.AB_CONTROL, "value"),
         State(ids.AB_TREATMENT, "value"),
+        # The layout holds the first choices (initial_choices); this keeps them current.
+        prevent_initial_call=True,
     )(comparison_choices)
     page_callback(
         app,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html
@@ -13,6 +15,20 @@ EXPERIMENT_MODE, VERSIONS_MODE = "experiment", "versions"
 MODES = {EXPERIMENT_MODE: "An experiment", VERSIONS_MODE: "Any two versions"}
 HIDDEN = {"display": "none"}
 SHOWN: dict[str, str] = {}
+
+
+class PickerChoices(NamedTuple):
+    """What the selects offer and hold: experiments and the chosen one, versions and the
+    chosen pair."""
+
+    experiments: list[dict[str, str]]
+    experiment: str | None
+    versions: list[dict[str, str]]
+    control: str | None
+    treatment: str | None
+
+
+NO_CHOICES = PickerChoices([], None, [], None, None)
 
 
 def experiment_options(experiments: pd.DataFrame) -> list[dict[str, str]]:
@@ -45,8 +61,9 @@ def _labelled(label: str, control: object, width: str) -> html.Div:
     )
 
 
-def comparison_picker() -> dbc.Card:
-    """Mode switch, the experiment select, and the two version selects (shown by mode)."""
+def comparison_picker(choices: PickerChoices = NO_CHOICES) -> dbc.Card:
+    """Mode switch, the experiment select, and the two version selects (shown by mode),
+    holding `choices` from the start."""
     mode = dbc.RadioItems(
         id=ids.AB_MODE,
         value=EXPERIMENT_MODE,
@@ -54,9 +71,24 @@ def comparison_picker() -> dbc.Card:
         options=[{"label": label, "value": value} for value, label in MODES.items()],
         className="metric-choice mb-0",
     )
-    experiment = dbc.Select(id=ids.AB_EXPERIMENT, options=[], className="filter-select")
-    control = dbc.Select(id=ids.AB_CONTROL, options=[], className="filter-select")
-    treatment = dbc.Select(id=ids.AB_TREATMENT, options=[], className="filter-select")
+    experiment = dbc.Select(
+        id=ids.AB_EXPERIMENT,
+        options=choices.experiments,
+        value=choices.experiment,
+        className="filter-select",
+    )
+    control = dbc.Select(
+        id=ids.AB_CONTROL,
+        options=choices.versions,
+        value=choices.control,
+        className="filter-select",
+    )
+    treatment = dbc.Select(
+        id=ids.AB_TREATMENT,
+        options=choices.versions,
+        value=choices.treatment,
+        className="filter-select",
+    )
     return dbc.Card(
         dbc.CardBody(
             html.Div(

@@ -57,7 +57,9 @@ def data_grid(
         options.update(
             pagination=True, paginationPageSize=page_size, paginationPageSizeSelector=False
         )
-    rows: dict = {"rowData": []}
+    # No rowData until the callback answers: meanwhile the grid says "Loading...", where an
+    # empty list would have said "No rows for the current filters".
+    rows: dict = {}
     if infinite:
         rows = {"rowModelType": "infinite"}
         options.update(

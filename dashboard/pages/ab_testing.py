@@ -6,6 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from dashboard import ids
+from dashboard.callbacks.ab_testing import initial_choices
 from dashboard.components.ab_controls import comparison_picker
 from dashboard.components.layout import chart, loading, page_header, section
 from dashboard.components.soc_charts import SOC_KPIS
@@ -36,7 +37,7 @@ def layout(**_query: str) -> html.Div:
                 "of an experiment, with 95% intervals and significance corrected for testing "
                 "four metrics at once.",
             ),
-            comparison_picker(),
+            comparison_picker(initial_choices()),
             html.Div(loading(html.Div(id=ids.AB_SUMMARY)), className="mt-3"),
             html.Div(id=ids.AB_SRM, className="mt-3"),
             html.Div(id=ids.AB_GUARDRAIL, className="mt-3"),

@@ -44,6 +44,9 @@ def test_the_page_opens_on_the_latest_experiment_with_its_verdicts(ab_page):
     assert "Guardrail flag" in text(ab_page, ids.AB_GUARDRAIL)
     wait_for_chart(ab_page, ids.AB_FOREST)
     wait_for_chart(ab_page, ids.AB_CUMULATIVE)
+    # AG Grid draws its rows' text once the grid is scrolled into view, as a reader would.
+    grid = ab_page.find_element(f"#{ids.AB_VERSIONS}")
+    ab_page.driver.execute_script("arguments[0].scrollIntoView()", grid)
     ab_page.wait_for_contains_text(f"#{ids.AB_VERSIONS}", "v5.3.0")
     assert ab_page.get_logs() == []
 

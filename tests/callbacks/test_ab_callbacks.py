@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dash
 import pytest
 from dash import no_update
 from dash.exceptions import PreventUpdate
 
+from dashboard import ids
 from dashboard.callbacks import ab_testing
 from dashboard.data import experiments
 from tests.helpers import text_of
@@ -36,8 +38,14 @@ FORGED_VERSIONS = [
 
 def default_choice() -> tuple[str, str, str]:
     """What the picker selects when the page opens: (experiment, control, treatment)."""
-    _, experiment, _, control, _, treatment = ab_testing.comparison_choices(None, None, None, None)
-    return experiment, control, treatment
+    choices = ab_testing.picker_choices()
+    return choices.experiment, choices.control, choices.treatment
+
+
+def ab_layout():
+    """The A/B page's layout as Dash's pages router renders it on a visit."""
+    page = next(page for page in dash.page_registry.values() if page["path"] == "/ab-testing")
+    return page["layout"]()
 
 
 def compare_experiment(experiment_id, model="all", range_key="30d"):
@@ -63,6 +71,26 @@ def test_the_picker_defaults_to_the_latest_experiment_and_its_versions():
     assert "v5.2.1 → v5.3.0" in options[0]["label"] and "running" in options[0]["label"]
     assert (experiment, control, treatment) == ("EXP-006", "v5.2.1", "v5.3.0")
     assert [option["value"] for option in version_choices] == experiments.compared_versions()
+
+
+def test_the_page_opens_with_the_default_comparison_already_chosen():
+    # The layout holds the choices, so the comparison is asked for with the page's first
+    # callbacks (the choices callback only runs on a refresh).
+    page = ab_layout()
+    assert page[ids.AB_EXPERIMENT].value == "EXP-006"
+    assert page[ids.AB_EXPERIMENT].options == ab_testing.picker_choices().experiments
+    assert (page[ids.AB_CONTROL].value, page[ids.AB_TREATMENT].value) == ("v5.2.1", "v5.3.0")
+
+
+def test_the_page_opens_with_empty_choices_when_the_data_cannot_be_read(monkeypatch, caplog):
+    def unreadable():
+        raise OSError("source gone")
+
+    monkeypatch.setattr(experiments, "experiment_list", unreadable)
+    monkeypatch.setattr(experiments, "latest_experiment_id", unreadable)
+    page = ab_layout()
+    assert page[ids.AB_EXPERIMENT].options == [] and page[ids.AB_EXPERIMENT].value is None
+    assert "could not be read" in caplog.text
 
 
 def test_the_picker_keeps_a_valid_choice_and_replaces_a_forged_one():
