@@ -4,6 +4,7 @@ import gc
 import logging
 
 from dashboard import create_app
+from dashboard.callbacks.warmup import warm_up
 from dashboard.data import quality, queries
 
 app = create_app()
@@ -25,6 +26,9 @@ with server.app_context():
         quality.prepare()
     except Exception:  # the source failed: serving still starts, /ready answers 503
         logging.getLogger(__name__).exception("loading the data before forking failed")
+    else:
+        # And pay each process's one-time costs of drawing a page (callbacks.warmup) here.
+        warm_up()
 # Hide everything built so far from the garbage collector: the workers' full collections then
 # skip the data (150 ms a pass instead of 15 at scale 20) and never write to, and so copy, the
 # pages they share with the master.
