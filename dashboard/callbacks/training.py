@@ -123,6 +123,17 @@ def zoom_window(relayout: object) -> Window | None:
     return Window(start, end)
 
 
+# Plotly reports a relayout after every draw ({"autosize": true}), and for legend clicks or a
+# y-axis zoom too; the zoom callback needs only changes of the x range.
+X_RANGE_CHANGES = """
+function(relayout) {
+    const keys = Object.keys(relayout || {});
+    const xRange = keys.some(key => key.startsWith('xaxis.range') || key === 'xaxis.autorange');
+    return xRange ? relayout : dash_clientside.no_update;
+}
+"""
+
+
 def _moment(value: object) -> pd.Timestamp:
     if not isinstance(value, str) or len(value) > 40:
         raise ValueError("not an axis range")
@@ -228,12 +239,23 @@ def register(app: Dash) -> None:
         *FILTER_INPUTS,
     )(training_overview)
     # A zoom patches its chart alone (a partial update); a separate callback, so that Plotly's
-    # relayout on every draw never supersedes the callback that draws the page.
-    for graph_id, zoomed in ((ids.TR_ACCURACY, zoomed_accuracy), (ids.TR_LOSS, zoomed_loss)):
+    # relayout on every draw never supersedes the callback that draws the page. Only changes
+    # of the x range reach the server: the browser drops the relayout of every draw.
+    zooms = (
+        (ids.TR_ACCURACY, ids.TR_ACCURACY_ZOOM, zoomed_accuracy),
+        (ids.TR_LOSS, ids.TR_LOSS_ZOOM, zoomed_loss),
+    )
+    for graph_id, zoom_id, zoomed in zooms:
+        app.clientside_callback(
+            X_RANGE_CHANGES,
+            Output(zoom_id, "data"),
+            Input(graph_id, "relayoutData"),
+            prevent_initial_call=True,
+        )
         page_callback(
             app,
             Output(graph_id, "figure", allow_duplicate=True),
-            Input(graph_id, "relayoutData"),
+            Input(zoom_id, "data"),
             State(ids.RANGE, "value"),
             State(ids.MODEL, "value"),
             prevent_initial_call=True,

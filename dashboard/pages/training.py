@@ -44,6 +44,8 @@ def layout(**_query: str) -> html.Div:
                 extra=export_button(ids.TR_SESSIONS_EXPORT),
             ),
             dcc.Store(id=ids.TR_SESSIONS_SHOWN),
+            dcc.Store(id=ids.TR_ACCURACY_ZOOM),
+            dcc.Store(id=ids.TR_LOSS_ZOOM),
             dcc.Download(id=ids.TR_SESSIONS_DOWNLOAD),
             section(
                 "Session drill-down",

@@ -178,3 +178,23 @@ def test_charts_are_drawn_once_by_the_vendored_cartesian_bundle(dashboard):
             assert chart["unknownTraces"] == [], (path, chart)
             assert chart["grown"] == [], (path, chart)
     assert dashboard.get_logs() == []
+
+
+RELAYOUT = """
+const graph = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');
+Plotly.relayout(graph, arguments[1]);
+"""
+
+
+def test_zooming_the_accuracy_chart_draws_the_window_whole_and_a_reset_reduces_it(dashboard):
+    dashboard.wait_for_page(url=f"{dashboard.server_url}/training?range=all")
+    wait_for_subtitle(dashboard, ids.TR_ACCURACY, "extremes kept; zoom in for all")
+    reduced = dashboard.driver.execute_script(PLOTTED_POINTS, ids.TR_ACCURACY)
+    zoom = {"xaxis.range": ["2026-11-19 00:00:00", "2026-11-26 00:00:00"]}
+    dashboard.driver.execute_script(RELAYOUT, ids.TR_ACCURACY, zoom)
+    wait_for_subtitle(dashboard, ids.TR_ACCURACY, "zoomed: every session in the window")
+    assert dashboard.driver.execute_script(PLOTTED_POINTS, ids.TR_ACCURACY) < reduced
+    dashboard.driver.execute_script(RELAYOUT, ids.TR_ACCURACY, {"xaxis.autorange": True})
+    wait_for_subtitle(dashboard, ids.TR_ACCURACY, "extremes kept; zoom in for all")
+    assert dashboard.driver.execute_script(PLOTTED_POINTS, ids.TR_ACCURACY) == reduced
+    assert dashboard.get_logs() == []

@@ -47,7 +47,7 @@ def zoom_body(client):
     body["inputs"][0]["value"] = RELAYOUT
     for dep in body["state"]:
         dep["value"] = "all"  # time range and model type
-    body["changedPropIds"] = [f"{ids.TR_ACCURACY}.relayoutData"]
+    body["changedPropIds"] = [f"{ids.TR_ACCURACY_ZOOM}.data"]
     return body
 
 
