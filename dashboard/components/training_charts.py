@@ -113,7 +113,7 @@ def _sessions_and_trend(
 
 
 def reduction_note(reductions: list[Reduction], zoomed: bool = False) -> str:
-    """' · dots: 1,000 of 98,113 sessions per series, extremes kept; zoom in for all' when a
+    """' · dots: 500 of 98,113 sessions per series, extremes kept; zoom in for all' when a
     series was reduced; ' · zoomed: every session' for a zoomed window drawn whole."""
     reduced = [reduction for reduction in reductions if reduction.reduced]
     if not reduced:
