@@ -43,7 +43,6 @@ import math
 import os
 import platform
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -58,6 +57,7 @@ import numpy as np
 import requests
 
 from benchmarks.load import RendererClient, _at, _ids, _on
+from benchmarks.processes import child_pids, free_port
 from tests.http import renderer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,12 +108,6 @@ return graphs.every(graph => {
 # Servers
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def memory_of(pid: int) -> dict[str, float]:
     """RSS and PSS of a process in MB, from /proc/PID/smaps_rollup."""
     values = {}
@@ -155,15 +149,7 @@ class Server:
         )
 
     def workers(self) -> list[int]:
-        pids = []
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except (OSError, IndexError):
-                continue
-            if int(fields[1]) == self.process.pid and fields[0] != "Z":
-                pids.append(int(stat.parent.name))
-        return sorted(pids)
+        return child_pids(self.process.pid)
 
     def wait_ready(self, old_workers: list[int] | None = None) -> float:
         """Seconds until /ready answers 200 (and, after a SIGHUP, only new workers run)."""

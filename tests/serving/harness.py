@@ -20,15 +20,11 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
+from benchmarks.processes import child_pids, free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60
 STOP_TIMEOUT = 45  # gunicorn.conf.py gives workers 30 s to finish their requests
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_for(condition, timeout: float, message: str, interval: float = 0.2):
@@ -131,15 +127,7 @@ class Gunicorn:
 
     def worker_pids(self) -> set[int]:
         """The master's children: its workers."""
-        pids = set()
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except (OSError, IndexError):
-                continue
-            if int(fields[1]) == self.process.pid and fields[0] != "Z":
-                pids.add(int(stat.parent.name))
-        return pids
+        return set(child_pids(self.process.pid))
 
     def metrics(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
         """/metrics as {(sample name, sorted labels): value}."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 from mlflow.entities import Metric
 from mlflow.tracking import MlflowClient
 
+from benchmarks.processes import free_port
 from dashboard import create_app
 from dashboard.callbacks import overview, session_grid, training
 from dashboard.data import queries
@@ -299,12 +299,6 @@ def test_overview_lists_the_last_runs(combined_app, runs):
         rows = overview.last_sessions("24h", "all")
     assert rows[0]["session_id"] == runs["running"]
     assert len(rows) == 5
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_an_unreachable_tracking_server_fails_fast_with_the_reason():
