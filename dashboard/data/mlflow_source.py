@@ -31,6 +31,7 @@ from dashboard.data.training_runs import (
     POINT_COLUMNS,
     Run,
     empty_points,
+    left_out,
     runs_snapshot,
 )
 from simulator.schema import MODEL_TYPES
@@ -116,11 +117,7 @@ class MlflowSource(ReadingSource):
             now=now,
             fingerprints=fingerprints,
             hint=self._hint,
-            notes=tuple(
-                f"left out {len(ids)} run(s) ({', '.join(ids[:3])}{', …' if len(ids) > 3 else ''})"
-                f": {reason}"
-                for reason, ids in skipped.items()
-            ),
+            notes=tuple(left_out("run", ids, reason) for reason, ids in skipped.items()),
         )
 
     def _hint(self, table: str) -> str:

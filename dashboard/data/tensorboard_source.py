@@ -31,6 +31,7 @@ from dashboard.data.training_runs import (
     POINT_COLUMNS,
     Run,
     empty_points,
+    left_out,
     runs_snapshot,
 )
 from simulator.schema import MODEL_TYPES
@@ -114,9 +115,12 @@ class TensorBoardSource(ReadingSource):
             fingerprints=fingerprints,
             hint=self._hint,
             notes=tuple(
-                f"left out {len(paths)} run folder(s) ({', '.join(paths[:3])}"
-                f"{', …' if len(paths) > 3 else ''}): {reason} ({', '.join(MODEL_TYPES)}); "
-                "use LOGDIR/<model type>/[<version>/]<run> or DASHBOARD_MODEL_TYPE_MAP"
+                left_out(
+                    "run folder",
+                    paths,
+                    f"{reason} ({', '.join(MODEL_TYPES)}); "
+                    "use LOGDIR/<model type>/[<version>/]<run> or DASHBOARD_MODEL_TYPE_MAP",
+                )
                 for reason, paths in skipped.items()
             ),
         )

@@ -96,6 +96,12 @@ def validated_tables(
     return checked, problems
 
 
+def left_out(noun: str, names: list[str], why: str) -> str:
+    """'left out 5 run(s) (a, b, c, …): why', a note on runs a source could not use."""
+    shown = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
+    return f"left out {len(names)} {noun}(s) ({shown}): {why}"
+
+
 def runs_snapshot(
     runs: list[Run],
     points: list[pd.DataFrame],
