@@ -112,6 +112,18 @@ class Gunicorn:
     def logs(self) -> str:
         return f"stdout:\n{self.stdout.read_text()[-6000:]}\nstderr:\n{self.stderr.read_text()}"
 
+    def __enter__(self) -> Gunicorn:
+        """Ready to serve (stopped again if it never gets there); `with` stops it at the end."""
+        try:
+            self.wait_until_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *_exception: object) -> None:
+        self.stop()
+
     def wait_until_ready(self) -> None:
         """Until /ready answers 200 (data loaded in the worker that answered)."""
 

@@ -29,11 +29,8 @@ URL = "/_dash-update-component"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[Gunicorn]:
     server = Gunicorn(tmp_path_factory.mktemp("gunicorn"))
-    try:
-        server.wait_until_ready()
+    with server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -26,11 +26,8 @@ def server(tmp_path_factory) -> Iterator[Gunicorn]:
     # A fresh HOME shows whether gunicorn would open its control socket there by default.
     server = Gunicorn(tmp_path_factory.mktemp("gunicorn"), HOME=str(home))
     server.home = home
-    try:
-        server.wait_until_ready()
+    with server:
         yield server
-    finally:
-        server.stop()
 
 
 def test_health_answers_alive(server):

@@ -41,10 +41,9 @@ def server(tmp_path_factory) -> Iterator[Gunicorn]:
         GUNICORN_MAX_REQUESTS="0",
     )
     try:
-        server.wait_until_ready()
-        yield server
+        with server:
+            yield server
     finally:
-        server.stop()
         redis.stop()
 
 

@@ -40,11 +40,8 @@ def server(tmp_path_factory) -> Iterator[Gunicorn]:
         WEB_CONCURRENCY=str(WORKERS),
         DASHBOARD_LOG_FORMAT="json",
     )
-    try:
-        server.wait_until_ready()
+    with server:
         yield server
-    finally:
-        server.stop()
 
 
 def router_calls(server: Gunicorn) -> float:

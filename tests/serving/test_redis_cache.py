@@ -46,11 +46,8 @@ def redis_env(redis: RedisServer, workers: int) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def host_a(tmp_path_factory, redis) -> Iterator[Gunicorn]:
     server = Gunicorn(tmp_path_factory.mktemp("host-a"), **redis_env(redis, 2))
-    try:
-        server.wait_until_ready()
+    with server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -124,15 +121,11 @@ def test_a_value_computed_in_one_worker_is_a_hit_in_another(host_a, kpis_body, t
 
 def test_a_value_computed_on_one_host_is_a_hit_on_another(host_a, redis, kpis_body, tmp_path):
     assert post_fresh(host_a.url, kpis_body).status_code == 200
-    host_b = Gunicorn(tmp_path, **redis_env(redis, 1))
-    try:
-        host_b.wait_until_ready()
+    with Gunicorn(tmp_path, **redis_env(redis, 1)) as host_b:
         assert post_fresh(host_b.url, kpis_body).status_code == 200
         metrics = host_b.metrics()
         assert total(metrics, LOOKUPS, result="hit") > 0
         assert total(metrics, LOOKUPS, result="miss") == 0
-    finally:
-        host_b.stop()
 
 
 def test_pages_answer_through_a_redis_outage_and_recover(host_a, redis, kpis_body):
