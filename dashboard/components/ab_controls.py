@@ -61,6 +61,10 @@ def _labelled(label: str, control: object, width: str) -> html.Div:
     )
 
 
+def _select(select_id: str, options: list[dict[str, str]], value: str | None) -> dbc.Select:
+    return dbc.Select(id=select_id, options=options, value=value, className="filter-select")
+
+
 def comparison_picker(choices: PickerChoices = NO_CHOICES) -> dbc.Card:
     """Mode switch, the experiment select, and the two version selects (shown by mode),
     holding `choices` from the start."""
@@ -71,24 +75,9 @@ def comparison_picker(choices: PickerChoices = NO_CHOICES) -> dbc.Card:
         options=[{"label": label, "value": value} for value, label in MODES.items()],
         className="metric-choice mb-0",
     )
-    experiment = dbc.Select(
-        id=ids.AB_EXPERIMENT,
-        options=choices.experiments,
-        value=choices.experiment,
-        className="filter-select",
-    )
-    control = dbc.Select(
-        id=ids.AB_CONTROL,
-        options=choices.versions,
-        value=choices.control,
-        className="filter-select",
-    )
-    treatment = dbc.Select(
-        id=ids.AB_TREATMENT,
-        options=choices.versions,
-        value=choices.treatment,
-        className="filter-select",
-    )
+    experiment = _select(ids.AB_EXPERIMENT, choices.experiments, choices.experiment)
+    control = _select(ids.AB_CONTROL, choices.versions, choices.control)
+    treatment = _select(ids.AB_TREATMENT, choices.versions, choices.treatment)
     return dbc.Card(
         dbc.CardBody(
             html.Div(
