@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.support.ui import Select
 
+from benchmarks.perf import SETTLED
 from dashboard import create_app, ids
 from tests.conftest import testing_config
 from tests.unit.test_plotly_bundle import bundle_version
@@ -134,12 +135,6 @@ def test_selecting_a_session_drills_down(dashboard):
     assert dashboard.get_logs() == []
 
 
-ALL_CHARTS_DRAWN = """
-if (document.querySelectorAll("[data-dash-is-loading='true']").length) { return false; }
-const plots = Array.from(document.querySelectorAll('.js-plotly-plot'));
-return plots.length > 0 && plots.every(gd => gd._fullLayout && gd.data
-    && (gd.data.length > 0 || ((gd.layout && gd.layout.annotations) || []).length > 0));
-"""
 HOW_CHARTS_WERE_DRAWN = """
 const sides = ['l', 'r', 't', 'b'];
 return {
@@ -167,7 +162,7 @@ def test_charts_are_drawn_once_by_the_vendored_cartesian_bundle(dashboard):
         dashboard.find_element(f"a.nav-link[href^='{path}?']").click()
         wait_for_chart(dashboard, PAGES[path])
         dashboard._wait_for(
-            lambda _driver: dashboard.driver.execute_script(ALL_CHARTS_DRAWN),
+            lambda _driver: dashboard.driver.execute_script(SETTLED),
             timeout=20,
             msg=f"charts of {path} never finished drawing",
         )
