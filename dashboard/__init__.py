@@ -13,6 +13,7 @@ from dashboard import callbacks, errors, ops, security
 from dashboard.components.shell import shell_layout
 from dashboard.config import settings_from_env
 from dashboard.data.cache import cache
+from dashboard.data.ingest import ingester_for
 from dashboard.data.store import store
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -50,7 +51,11 @@ def create_app(config: Mapping[str, object] | None = None) -> Dash:
     server = app.server
     server.config.update(settings)
     cache.init_app(server)
-    store.init_app(server)
+    ingester = ingester_for(server.config)
+    server.config["DATA_DIR_PATH"] = str(ingester.data_dir)
+    store.init_app(server, ingester.source.name)
+    if settings["INGEST"] == "inline":
+        ingester.run_once()
     ops.init_app(app)
     security.init_app(app)
     refresh_seconds = int(settings["REFRESH_SECONDS"])

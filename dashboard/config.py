@@ -12,6 +12,8 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
+import pandas as pd
+
 from dashboard.data.downsample import DEFAULT_MAX_POINTS
 
 CACHE_TYPES = ("SimpleCache", "FileSystemCache", "RedisCache", "NullCache")
@@ -88,6 +90,30 @@ def _json(env: Mapping[str, str], name: str) -> dict[str, object]:
     return value
 
 
+def _default_data_dir(env: Mapping[str, str]) -> str:
+    cache_home = env.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
+    return str(Path(cache_home) / "ai-training-dashboard")
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = env.get(name, "").strip().lower() or default
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
+def _instant(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        moment = pd.Timestamp(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be an ISO-8601 time, e.g. 2026-12-01T23:58:00Z") from None
+    moment = moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
+    return moment.isoformat()
+
+
 def settings_from_env(env: Mapping[str, str] | None = None) -> dict[str, object]:
     """Return the dashboard's settings (Flask config keys) from `env` (default: os.environ)."""
     env = os.environ if env is None else env
@@ -99,6 +125,16 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> dict[str, object]
         "SIM_SEED": _int(env, "DASHBOARD_SIM_SEED", 20261126),
         "SIM_SCALE": _int(env, "DASHBOARD_SIM_SCALE", 1, minimum=1),
         "REFRESH_SECONDS": _int(env, "DASHBOARD_REFRESH_SECONDS", 30),
+        # The embedded store's files (one folder per source below it), and who reads the
+        # source: "process" (an ingest process gunicorn's master starts) or "inline" (the app
+        # factory ingests once itself: tests, the development server).
+        "DATA_DIR": env.get("DASHBOARD_DATA_DIR", "").strip() or _default_data_dir(env),
+        "INGEST": _choice(env, "DASHBOARD_INGEST", "process", ("process", "inline")),
+        # The simulated clock starts at this instant (ISO-8601) and advances in real time.
+        "SIM_CLOCK_START": _instant(env, "DASHBOARD_SIM_CLOCK_START"),
+        # Each worker's DuckDB: threads and memory (DuckDB's own syntax: 512MB, 2GB).
+        "ENGINE_THREADS": _int(env, "DASHBOARD_ENGINE_THREADS", 2, minimum=1),
+        "ENGINE_MEMORY": env.get("DASHBOARD_ENGINE_MEMORY", "").strip() or "512MB",
         "SECRET_KEY": env.get("DASHBOARD_SECRET_KEY") or secrets.token_hex(32),
         "CACHE_TYPE": cache_type,
         "CACHE_DEFAULT_TIMEOUT": _int(env, "DASHBOARD_CACHE_TIMEOUT", 300),

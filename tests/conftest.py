@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -20,6 +22,8 @@ FIXED_NOW = pd.Timestamp("2026-11-26 13:30", tz="UTC")
 SEED = 20261126
 
 CALLBACK_URL = "/_dash-update-component"
+# One store directory per test run: apps on the same source share what was ingested.
+TEST_DATA_DIR = Path(tempfile.mkdtemp(prefix="dashboard-test-store-"))
 
 
 class FixedTimeSource:
@@ -30,8 +34,8 @@ class FixedTimeSource:
         self.now = now.as_unit("us")
         self.name = f"{source.name} at {self.now.isoformat()}"
 
-    def load(self, now: pd.Timestamp) -> Snapshot:
-        return self.source.load(self.now)
+    def read(self, now: pd.Timestamp, since: pd.Timestamp | None = None) -> Snapshot:
+        return self.source.read(self.now, since)
 
 
 def testing_config(**overrides: object) -> dict[str, object]:
@@ -44,6 +48,8 @@ def testing_config(**overrides: object) -> dict[str, object]:
         "AUTH_MODE": "none",  # whatever DASHBOARD_AUTH the developer's shell sets
         "MAX_CONTENT_LENGTH": 1_000_000,
         "DATA_SOURCE_OBJECT": FixedTimeSource(SimulatorSource(SEED), FIXED_NOW),
+        "DATA_DIR": str(TEST_DATA_DIR),
+        "INGEST": "inline",
         **overrides,
     }
 

@@ -158,7 +158,7 @@ def _comparison_view(chosen: Comparison, model: str, margin: float):
             chosen,
             alerts,
             population,
-            queries.snapshot().as_of,
+            queries.as_of(),
             headline(results, chosen.treatment, chosen.control),
             srm,
         ),
@@ -178,7 +178,7 @@ def comparison_statistics(
     snapshot: the tests and Holm's adjustment (statsmodels collects garbage on every call)
     cost far more than reading the cached answer."""
     return _comparison_statistics(
-        queries.snapshot().version,
+        queries.key(),
         chosen.experiment_id or "",
         chosen.control,
         chosen.treatment,

@@ -6,6 +6,7 @@ import re
 from urllib.parse import parse_qs
 
 import dash_bootstrap_components as dbc
+import pandas as pd
 from dash import ALL, Dash, Input, Output, State, html, no_update
 
 from dashboard import ids
@@ -56,25 +57,25 @@ def filters_from_url(search: object, current_range: object, current_model: objec
 
 def data_status(_tick: object, _pathname: object):
     """The 'data as of' time, and a warning (reason and the data's age) when a read failed."""
-    try:
-        snapshot = store.snapshot()
-    except Exception as error:  # nothing was ever loaded: say why instead of failing
-        status = store.status()
-        return "No data", dbc.Alert(
-            f"Could not read {status['source']}: {type(error).__name__}: {error}. No data is "
-            "loaded yet; the dashboard tries again on every request.",
-            color="danger",
-            className="mt-3 mb-0",
-        )
     status = store.status()
-    updated = f"Data as of {fmt.timestamp(snapshot.as_of)}"
+    if not status["loaded"]:
+        if status["last_error"]:
+            return "No data", dbc.Alert(
+                f"Could not read {status['source']}: {status['last_error']}. No data is loaded "
+                "yet; the dashboard tries again on every refresh.",
+                color="danger",
+                className="mt-3 mb-0",
+            )
+        return "Loading data…", None
+    as_of = fmt.timestamp(pd.Timestamp(status["as_of"]))
+    updated = f"Data as of {as_of}"
     warning = None
     if status["last_error"]:
-        age = fmt.duration(max(status["age_seconds"], 0) / 60.0)
+        age = fmt.duration(max(status["age_seconds"] or 0, 0) / 60.0)
         warning = dbc.Alert(
             f"Could not re-read {status['source']}: {status['last_error']}. Showing the last good "
-            f"data, as of {fmt.timestamp(snapshot.as_of)} ({age} old); it updates again by "
-            "itself once the source is fixed.",
+            f"data, as of {as_of} (last read {age} ago); it updates again by itself once the "
+            "source is fixed.",
             color="danger",
             className="mt-3 mb-0",
         )
@@ -89,19 +90,16 @@ def source_kind(name: str) -> str:
 
 def source_status(_tick: object, _pathname: object):
     """The kind of source and how many tables it holds; the popover details rows and age."""
-    try:
-        snapshot = store.snapshot()  # loads the data if this is the first request
-    except Exception:  # data_status says why
-        snapshot = None
     status = store.status()
     label = [html.I(className="bi bi-database me-1"), source_kind(status["source"])]
-    if snapshot is None:
+    if not status["loaded"]:
         details = html.Div([html.Div(status["source"]), html.Div("No data loaded yet")])
         return [*label, " · not loaded"], details
     count = len(status["tables"])
     label.append(f" · {count} of {count + len(status['missing_tables'])} tables")
-    age = fmt.duration(max(status["age_seconds"], 0) / 60.0)
-    details = source_details(status, dict(snapshot.hints), fmt.timestamp(snapshot.as_of), age)
+    age = fmt.duration(max(status["age_seconds"] or 0, 0) / 60.0)
+    as_of = fmt.timestamp(pd.Timestamp(status["as_of"]))
+    details = source_details(status, dict(status["hints"]), as_of, age)
     return label, details
 
 

@@ -1,10 +1,10 @@
-"""Memoised views: what a page callback shows for validated filters, kept per data snapshot.
+"""Memoised views: what a page callback shows for validated filters, kept per data generation.
 
 Plotly validates every property of a figure as it is built, which costs tens of milliseconds
 for a page's charts even when every query behind them is a cache hit. The query cache keeps
 the data; this keeps the finished outputs (figures and components) of a view function, in the
 worker's memory: they are returned as they are, never pickled, so a repeated view skips
-rebuilding them. Keys are the function, the snapshot version and the already validated
+rebuilding them. Keys are the function, the data generation and the already validated
 arguments (everything a view reads besides the data and the app's fixed settings), so a data
 refresh never serves a stale view. Each app has its own memo. Bounded: at most VIEW_CACHE_ENTRIES
 views, each for CACHE_DEFAULT_TIMEOUT seconds; off with CACHE_TYPE=NullCache.
@@ -69,7 +69,7 @@ def views_of_app() -> ViewMemo:
 
 
 def memoised_view(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Memoise `function` (a view of validated, hashable arguments) per snapshot version.
+    """Memoise `function` (a view of validated, hashable arguments) per data generation.
 
     Exceptions (no update, a missing table) are not kept: the next call tries again.
     """
@@ -79,7 +79,7 @@ def memoised_view(function: Callable[..., Any]) -> Callable[..., Any]:
         config = current_app.config
         if config.get("CACHE_TYPE") == "NullCache":
             return function(*args)
-        key = (function.__module__, function.__qualname__, queries.snapshot().version, args)
+        key = (function.__module__, function.__qualname__, queries.key(), args)
         memo = views_of_app()
         found, value = memo.get(key)
         if found:

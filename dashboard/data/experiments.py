@@ -3,19 +3,32 @@
 A comparison is either a randomised experiment (its arms as logged) or any two model versions
 (every pilot alert each version handled, whatever the experiment: an observational comparison).
 Like the query layer, public functions validate their arguments (ValueError otherwise) and call
-memoised functions keyed on the snapshot's version, so a data refresh never serves stale results.
-The time range does not apply: an experiment is always read over its whole run.
+memoised functions keyed on the store's generation; counts and means are computed by the engine
+that holds the pilot alerts. The time range does not apply: an experiment is always read over
+its whole run.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import ibis.expr.types as ir
 import pandas as pd
 
 from dashboard.data.cache import cache
 from dashboard.data.filters import Window, validate_model
-from dashboard.data.queries import model_versions, of_model, snapshot, time_slice, version_table
+from dashboard.data.queries import (
+    as_of,
+    experiments,
+    fetch,
+    key,
+    model_filter,
+    model_versions,
+    rows_of,
+    version_table,
+    within,
+)
+from dashboard.data.tables import contract_table
 
 CONTROL, TREATMENT = "control", "treatment"
 ARMS = (CONTROL, TREATMENT)
@@ -48,7 +61,7 @@ class Comparison:
 
 def experiment_list() -> pd.DataFrame:
     """The experiments table, newest first."""
-    return snapshot().table("experiments").sort_values("started_at", ascending=False)
+    return experiments().sort_values("started_at", ascending=False, kind="stable")
 
 
 def latest_experiment_id() -> str | None:
@@ -58,11 +71,11 @@ def latest_experiment_id() -> str | None:
 
 def experiment_comparison(experiment_id: object) -> Comparison:
     """The comparison of one experiment; ValueError for an id the experiments table lacks."""
-    experiments = snapshot().table("experiments")
+    table = experiments()
     if isinstance(experiment_id, str) and len(experiment_id) <= MAX_ID_LENGTH:
-        rows = experiments[experiments["experiment_id"] == experiment_id]
+        rows = table[table["experiment_id"] == experiment_id]
     else:
-        rows = experiments.iloc[0:0]
+        rows = table.iloc[0:0]
     if rows.empty:
         raise ValueError(f"unknown experiment {str(experiment_id)[:MAX_ID_LENGTH]!r}")
     row = rows.iloc[0]
@@ -78,8 +91,15 @@ def experiment_comparison(experiment_id: object) -> Comparison:
 
 def compared_versions() -> list[str]:
     """Versions that handled pilot alerts, in release order: the ones two can be picked from."""
-    present = set(snapshot().table("experiment_alerts")["model_version"].unique())
+    present = set(_pilot_versions(key()))
     return [version for version in model_versions()["version"] if version in present]
+
+
+@cache.memoize()
+def _pilot_versions(generation_key: int) -> list[str]:
+    alerts = contract_table("experiment_alerts")
+    versions = fetch(alerts.select("model_version").distinct())["model_version"]
+    return [str(version) for version in versions.dropna()]
 
 
 def version_comparison(control: object, treatment: object) -> Comparison:
@@ -95,21 +115,23 @@ def version_comparison(control: object, treatment: object) -> Comparison:
 
 def comparison_rows(comparison: Comparison, model: str) -> pd.DataFrame:
     """The pilot alerts of both arms (uncached), with `arm` set to control or treatment."""
-    return _rows(comparison, validate_model(model))
+    rows = rows_of("experiment_alerts", _rows(comparison, validate_model(model)))
+    return rows.sort_values("timestamp", kind="stable", ignore_index=True)
 
 
-def _rows(comparison: Comparison, model: str) -> pd.DataFrame:
-    alerts = snapshot().table("experiment_alerts")
+def _rows(comparison: Comparison, model: str) -> ir.Table:
+    """The comparison's pilot alerts, as an expression: an experiment's arms as logged, or
+    every pilot alert of either version with `arm` from its version."""
+    alerts = model_filter(contract_table("experiment_alerts"), model)
     if comparison.randomised:
-        end = comparison.ended_at if comparison.ended_at is not None else snapshot().as_of
+        end = comparison.ended_at if comparison.ended_at is not None else as_of()
         span = Window(comparison.started_at, end + ONE_TICK)
-        rows = time_slice(alerts, "timestamp", span)
-        rows = rows[rows["experiment_id"] == comparison.experiment_id]
-        return of_model(rows, model)
-    rows = of_model(alerts, model)
-    rows = rows[rows["model_version"].isin([comparison.control, comparison.treatment])]
-    arm = (rows["model_version"] == comparison.control).map({True: CONTROL, False: TREATMENT})
-    return rows.assign(arm=arm.astype("string"))
+        return alerts.filter(
+            within(alerts.timestamp, span), alerts.experiment_id == comparison.experiment_id
+        )
+    rows = alerts.filter(alerts.model_version.isin([comparison.control, comparison.treatment]))
+    arm = (rows.model_version == comparison.control).ifelse(CONTROL, TREATMENT)
+    return rows.mutate(arm=arm)
 
 
 def _key(comparison: Comparison) -> tuple[str, str, str]:
@@ -126,24 +148,28 @@ def arm_summary(comparison: Comparison, model: str) -> pd.DataFrame:
     """Per arm (index control, treatment): version, alerts, successes of each rate metric
     (columns named by metric), responded (alerts with a response time), response_mean and
     response_sd. An arm without alerts has zero counts and NaN response figures."""
-    return _arm_summary(snapshot().version, *_key(comparison), validate_model(model))
+    return _arm_summary(key(), *_key(comparison), validate_model(model))
 
 
 @cache.memoize()
 def _arm_summary(
-    version: str, experiment_id: str, control: str, treatment: str, model: str
+    generation_key: int, experiment_id: str, control: str, treatment: str, model: str
 ) -> pd.DataFrame:
     rows = _rows(_comparison(experiment_id, control, treatment), model)
-    grouped = rows.groupby("arm")
-    summary = pd.DataFrame(
-        {
-            "alerts": grouped["alert_id"].count(),
-            **{metric: grouped[column].sum() for metric, column in RATE_COLUMNS.items()},
-            "responded": grouped[RESPONSE_COLUMN].count(),
-            "response_mean": grouped[RESPONSE_COLUMN].mean(),
-            "response_sd": grouped[RESPONSE_COLUMN].std(),
-        }
-    ).reindex(list(ARMS))
+    response = rows[RESPONSE_COLUMN]
+    grouped = rows.group_by("arm").aggregate(
+        alerts=rows.count(),
+        **{metric: rows[column].cast("int64").sum() for metric, column in RATE_COLUMNS.items()},
+        responded=response.count(),
+        response_mean=response.mean(),
+        response_sd=response.std(how="sample"),
+    )
+    summary = fetch(grouped)
+    summary["arm"] = summary["arm"].astype(str)
+    summary = summary.set_index("arm").reindex(list(ARMS))
+    summary["response_sd"] = summary["response_sd"].astype("float64").where(
+        summary["responded"] > 1
+    )
     counts = ["alerts", *RATE_COLUMNS, "responded"]
     summary[counts] = summary[counts].fillna(0).astype("int64")
     summary.insert(0, "version", [control, treatment])
@@ -155,24 +181,25 @@ def cumulative_counts(comparison: Comparison, model: str) -> pd.DataFrame:
 
     Columns: day, arm, alerts, one success count per rate metric, responded.
     """
-    return _cumulative_counts(snapshot().version, *_key(comparison), validate_model(model))
+    return _cumulative_counts(key(), *_key(comparison), validate_model(model))
 
 
 @cache.memoize()
 def _cumulative_counts(
-    version: str, experiment_id: str, control: str, treatment: str, model: str
+    generation_key: int, experiment_id: str, control: str, treatment: str, model: str
 ) -> pd.DataFrame:
     rows = _rows(_comparison(experiment_id, control, treatment), model)
-    day = rows["timestamp"].dt.floor("1D").rename("day")
-    grouped = rows.groupby([day, rows["arm"]])
-    daily = pd.DataFrame(
-        {
-            "alerts": grouped["alert_id"].count(),
-            **{metric: grouped[column].sum() for metric, column in RATE_COLUMNS.items()},
-            "responded": grouped[RESPONSE_COLUMN].count(),
-        }
+    day = (rows.timestamp.epoch_seconds() // 86_400) * 86_400
+    grouped = rows.group_by(day=day, arm=rows.arm).aggregate(
+        alerts=rows.count(),
+        **{metric: rows[column].cast("int64").sum() for metric, column in RATE_COLUMNS.items()},
+        responded=rows[RESPONSE_COLUMN].count(),
     )
-    days = day.drop_duplicates().sort_values()
+    daily = fetch(grouped)
+    daily["day"] = pd.to_datetime(daily["day"].astype("int64"), unit="s", utc=True).dt.as_unit("us")
+    daily["arm"] = daily["arm"].astype(str)
+    daily = daily.set_index(["day", "arm"])
+    days = daily.index.get_level_values("day").unique().sort_values()
     every_cell = pd.MultiIndex.from_product([days, list(ARMS)], names=["day", "arm"])
     daily = daily.reindex(every_cell, fill_value=0).astype("int64")
     return daily.groupby(level="arm").cumsum().reset_index()
@@ -188,14 +215,20 @@ def response_samples(comparison: Comparison, model: str) -> pd.DataFrame:
 def version_summary(model: str) -> pd.DataFrame:
     """The query layer's version table (each version's treatment arm in its release
     experiment) with the standard deviation of its response times, `response_sd`."""
-    return _version_summary(snapshot().version, validate_model(model))
+    return _version_summary(key(), validate_model(model))
 
 
 @cache.memoize()
-def _version_summary(version: str, model: str) -> pd.DataFrame:
-    alerts = of_model(snapshot().table("experiment_alerts"), model)
-    treated = alerts[alerts["arm"] == TREATMENT]
-    spread = treated.groupby(["experiment_id", "model_version"])[RESPONSE_COLUMN].std()
-    spread = spread.rename("response_sd").reset_index()
+def _version_summary(generation_key: int, model: str) -> pd.DataFrame:
+    alerts = model_filter(contract_table("experiment_alerts"), model)
+    treated = alerts.filter(alerts.arm == TREATMENT)
+    spread = fetch(
+        treated.group_by(["experiment_id", "model_version"]).aggregate(
+            response_sd=treated[RESPONSE_COLUMN].std(how="sample")
+        )
+    )
     spread = spread.rename(columns={"model_version": "version"})
+    for column in ("experiment_id", "version"):
+        spread[column] = spread[column].astype("string")
+    spread["response_sd"] = spread["response_sd"].astype("float64")
     return version_table(model).merge(spread, on=["experiment_id", "version"], how="left")

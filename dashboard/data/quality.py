@@ -1,8 +1,9 @@
 """Data-quality and drift queries: daily indicators, their summary, feature drift, and marks.
 
 As in `queries`, public functions validate their arguments (ValueError for anything outside the
-allowed set), then call a memoised function keyed on the snapshot's version and normalised
-arguments: windows become ISO strings, thresholds a sorted tuple.
+allowed set), then call a memoised function keyed on the store's generation and normalised
+arguments: windows become ISO strings, thresholds a sorted tuple. The engine filters the rows
+by time and model type; the drift tests run on the samples of the two windows.
 """
 
 from __future__ import annotations
@@ -26,14 +27,24 @@ from dashboard.analysis.drift import (
 from dashboard.analysis.quality import Threshold, flagged_days, statuses
 from dashboard.data.cache import cache
 from dashboard.data.filters import MODEL_LABELS, Window, validate_model, validate_range
-from dashboard.data.history import derived
-from dashboard.data.queries import of_model, snapshot, time_slice, window
+from dashboard.data.queries import (
+    fetch,
+    key,
+    model_filter,
+    rows_of,
+    table_version,
+    window,
+    within,
+)
 from dashboard.data.sources import MissingTable
+from dashboard.data.tables import contract_table
 from simulator.schema import QUALITY_INDICATORS
 
 # A feature needs this many samples in each window to be tested at all.
 MIN_SAMPLES = 30
 DRIFT_SCAN_DAYS = 7
+# The weeks of drift change only with new samples (daily): kept a day per version of them.
+DRIFT_WEEKS_SECONDS = 24 * 3600
 # Dates a browser may send: YYYY-MM-DD, optionally with a time that is ignored.
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}([T ][0-9:.]{0,15})?")
 _EARLIEST = pd.Timestamp("2000-01-01", tz="UTC")
@@ -45,17 +56,17 @@ _LATEST = pd.Timestamp("2100-01-01", tz="UTC")
 
 def quality_daily(range_key: str, model: str) -> pd.DataFrame:
     """Daily indicators (mean over the selected model types) in the range."""
-    return _quality_daily(snapshot().version, validate_range(range_key), validate_model(model))
+    return _quality_daily(key(), validate_range(range_key), validate_model(model))
 
 
 def _quality_in(span: Window, model: str) -> pd.DataFrame:
-    quality = time_slice(snapshot().table("data_quality"), "date", span)
-    quality = of_model(quality, model)
-    return quality.groupby("date")[list(QUALITY_INDICATORS)].mean()
+    table = contract_table("data_quality")
+    quality = rows_of("data_quality", model_filter(table.filter(within(table.date, span)), model))
+    return quality.groupby("date")[list(QUALITY_INDICATORS)].mean().sort_index()
 
 
 @cache.memoize()
-def _quality_daily(version: str, range_key: str, model: str) -> pd.DataFrame:
+def _quality_daily(generation_key: int, range_key: str, model: str) -> pd.DataFrame:
     # Rows are stamped at midnight: the last 7 days are the 7 newest dates up to today.
     return _quality_in(window(range_key), model).reset_index()
 
@@ -63,11 +74,11 @@ def _quality_daily(version: str, range_key: str, model: str) -> pd.DataFrame:
 def quality_summary(range_key: str, model: str) -> pd.DataFrame:
     """Per indicator: mean over the range (`current`), over the previous period of equal
     length (`previous`, NaN for All Time) and the change."""
-    return _quality_summary(snapshot().version, validate_range(range_key), validate_model(model))
+    return _quality_summary(key(), validate_range(range_key), validate_model(model))
 
 
 @cache.memoize()
-def _quality_summary(version: str, range_key: str, model: str) -> pd.DataFrame:
+def _quality_summary(generation_key: int, range_key: str, model: str) -> pd.DataFrame:
     span = window(range_key)
     current = _quality_in(span, model).mean()
     before = span.previous()
@@ -107,20 +118,29 @@ def _day(value: object, name: str) -> pd.Timestamp:
 def sample_dates() -> tuple[pd.Timestamp, pd.Timestamp] | None:
     """The first and last day with feature samples, or None when there are none."""
     try:
-        dates = snapshot().table("feature_samples")["date"]
+        return _sample_dates(key())
     except MissingTable:
         return None
-    return None if dates.empty else (dates.iloc[0], dates.iloc[-1])
+
+
+@cache.memoize()
+def _sample_dates(generation_key: int) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    table = contract_table("feature_samples")
+    span = fetch(table.aggregate(first=table.date.min(), last=table.date.max())).iloc[0]
+    if pd.isna(span["first"]):
+        return None
+    return span["first"].as_unit("us"), span["last"].as_unit("us")
 
 
 def features() -> list[str]:
     """The features with samples, sorted."""
-    return _features(snapshot().version)
+    return _features(key())
 
 
 @cache.memoize()
-def _features(version: str) -> list[str]:
-    return sorted(snapshot().table("feature_samples")["feature"].unique().tolist())
+def _features(generation_key: int) -> list[str]:
+    table = contract_table("feature_samples")
+    return sorted(str(name) for name in fetch(table.select("feature").distinct())["feature"])
 
 
 def _window_key(span: Window) -> tuple[str | None, str]:
@@ -172,12 +192,14 @@ def drift_report(model: str, current: Window, reference: Window) -> DriftReport:
     band when both windows hold at least PSI_MIN_SAMPLES samples.
     """
     return _drift_report(
-        snapshot().version, validate_model(model), _window_key(current), _window_key(reference)
+        key(), validate_model(model), _window_key(current), _window_key(reference)
     )
 
 
 def _samples(span: Window, model: str) -> pd.DataFrame:
-    return of_model(time_slice(snapshot().table("feature_samples"), "date", span), model)
+    table = contract_table("feature_samples")
+    chosen = model_filter(table.filter(within(table.date, span)), model)
+    return rows_of("feature_samples", chosen.order_by(["date", "feature"]))
 
 
 def _days(samples: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp] | None:
@@ -186,7 +208,7 @@ def _days(samples: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp] | None:
 
 @cache.memoize()
 def _drift_report(
-    version: str, model: str, current_key: tuple, reference_key: tuple
+    generation_key: int, model: str, current_key: tuple, reference_key: tuple
 ) -> DriftReport:
     current = _samples(_from_key(current_key), model)
     reference = _samples(_from_key(reference_key), model)
@@ -268,13 +290,13 @@ def feature_distribution(
     if not isinstance(feature, str) or feature not in features():
         raise ValueError(f"unknown feature {str(feature)[:40]!r}")
     return _feature_distribution(
-        snapshot().version, model, feature, _window_key(current), _window_key(reference)
+        key(), model, feature, _window_key(current), _window_key(reference)
     )
 
 
 @cache.memoize()
 def _feature_distribution(
-    version: str, model: str, feature: str, current_key: tuple, reference_key: tuple
+    generation_key: int, model: str, feature: str, current_key: tuple, reference_key: tuple
 ) -> dict[str, Any]:
     current = _samples(_from_key(current_key), model)
     reference = _samples(_from_key(reference_key), model)
@@ -282,7 +304,7 @@ def _feature_distribution(
     reference_values = reference.loc[reference["feature"] == feature, "value"]
     if current_values.empty or reference_values.empty:
         raise ValueError(f"no samples of {feature} in one of the windows")
-    report = _drift_report(version, model, current_key, reference_key).features
+    report = _drift_report(generation_key, model, current_key, reference_key).features
     kind = report.set_index("feature").at[feature, "kind"] or "numeric"
     return compared_shares(reference_values, current_values, kind=kind)
 
@@ -298,17 +320,19 @@ def quality_marks(range_key: str, model: str, thresholds: Mapping[str, Threshold
     before, by its drift test and with PSI above 0.25 (weeks end on the newest sample day).
     Columns: date, reason. A source without the table behind a reason gives none of it.
     """
-    key = tuple(
+    threshold_key = tuple(
         sorted(
             (name, float(t.warning), float(t.failing), bool(t.lower_is_better))
             for name, t in thresholds.items()
         )
     )
-    return _quality_marks(snapshot().version, validate_range(range_key), validate_model(model), key)
+    return _quality_marks(
+        key(), validate_range(range_key), validate_model(model), threshold_key
+    )
 
 
 @cache.memoize()
-def _quality_marks(version: str, range_key: str, model: str, threshold_key: tuple) -> pd.DataFrame:
+def _quality_marks(generation_key: int, range_key: str, model: str, threshold_key: tuple) -> pd.DataFrame:
     thresholds = {name: Threshold(warn, fail, lower) for name, warn, fail, lower in threshold_key}
     span = window(range_key)
     # A source without data_quality or feature_samples simply gives no marks of that kind.
@@ -335,7 +359,7 @@ def _quality_marks(version: str, range_key: str, model: str, threshold_key: tupl
 
 def prepare() -> None:
     """Find the weeks of drift of every model type now (gunicorn's master, before the workers
-    fork): they are derived once per history, and the workers inherit them."""
+    fork; with a shared cache, for every worker)."""
     for model in MODEL_LABELS:
         try:
             drift_weeks(model)
@@ -345,23 +369,20 @@ def prepare() -> None:
 
 def drift_weeks(model: str) -> list[pd.Timestamp]:
     """Every day of each week in which some feature drifted from the week before, computed
-    once per history (see dashboard.data.history) for each batch of samples."""
-    current = snapshot()
-    dates = current.table("feature_samples")["date"]
-    newest = dates.iloc[-1].isoformat() if len(dates) else ""
-    # Samples arrive in daily batches: the count and newest day identify them within a history.
-    name = ("drift-weeks", validate_model(model), len(dates), newest)
-    return derived.get(current, name, lambda: _drift_weeks(model))
+    once for each version of the samples (they change once a day)."""
+    return _drift_weeks(table_version("feature_samples"), validate_model(model))
 
 
-def _drift_weeks(model: str) -> list[pd.Timestamp]:
+@cache.memoize(timeout=DRIFT_WEEKS_SECONDS)
+def _drift_weeks(samples_version: str, model: str) -> list[pd.Timestamp]:
     """Every day of each week in which some feature drifted from the week before.
 
     Drifted here means both that the feature's drift test fires and that its PSI exceeds 0.25:
     run week after week over the whole history, a test alone raises false alarms (about one in
     twenty per feature at p 0.05) and PSI alone is noisy on a week of one model type.
     """
-    samples = of_model(snapshot().table("feature_samples"), model)
+    table = contract_table("feature_samples")
+    samples = rows_of("feature_samples", model_filter(table, model).order_by(["date", "feature"]))
     if samples.empty:
         return []
     last = samples["date"].iloc[-1]

@@ -1,19 +1,29 @@
 """The query layer: validated, cached, filtered DataFrames for the pages.
 
 Public functions validate their arguments (ValueError for anything outside the allowed set),
-then call a memoised function keyed on the snapshot's version and the normalised arguments,
-so equal requests share one cache entry and a data refresh never serves stale results.
+then call a memoised function keyed on the store's generation and the normalised arguments,
+so equal requests share one cache entry (across workers and hosts with Redis), a refresh that
+brings nothing new invalidates nothing, and a new generation never serves stale results.
+
+Each memoised function builds an Ibis expression on the contract tables: time filters and
+aggregation (time buckets, per model type, version, GPU, session) run in the engine that holds
+the data (dashboard.data.store), and only the small result comes back. Trends of the two big
+tables read the rollup cells the ingest keeps (dashboard.data.cells) where the store has them,
+and compute cells from raw rows elsewhere, with the same result.
 """
 
 from __future__ import annotations
 
-import bisect
-
+import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
-from flask import current_app
 
 from dashboard.data import aggregates
 from dashboard.data.cache import cache
+from dashboard.data.cells import ALERT_STEP, ANY, IDLE, RESOURCE_STEP, UNKNOWN, seconds
+from dashboard.data.cells import alert_cells as raw_alert_cells
+from dashboard.data.cells import fleet_cells as raw_fleet_cells
+from dashboard.data.cells import gpu_cells as raw_gpu_cells
 from dashboard.data.filters import (
     ALL_MODELS,
     Window,
@@ -21,19 +31,10 @@ from dashboard.data.filters import (
     validate_range,
     window_for,
 )
-from dashboard.data.rollups import (
-    RESOURCE_STEP,
-    Rollups,
-    alert_cells,
-    cells_in,
-    model_code,
-    resource_cells,
-    resource_models,
-    rollups_for,
-    split_window,
-)
-from dashboard.data.sources import Snapshot
+from dashboard.data.manifest import Manifest
 from dashboard.data.store import store
+from dashboard.data.tables import cell_table, contract_table
+from simulator.schema import MODEL_TYPES, conform
 
 # Bucket widths that keep every trend at a few hundred to ~1,500 points per series.
 TREND_BUCKETS = {"24h": "1h", "7d": "6h", "30d": "1D", "90d": "1D", "all": "1D"}
@@ -46,23 +47,39 @@ COMPARISON_PERIODS = {
     "90d": pd.Timedelta(days=7),
     "all": pd.Timedelta(days=7),
 }
+BUSY_CODES = (*MODEL_TYPES, UNKNOWN)
 
 
-def snapshot() -> Snapshot:
-    return store.snapshot()
+def generation() -> Manifest:
+    """The store's generation in force (MissingTable, saying so, before the first)."""
+    return store.loaded()
 
 
-def rollups() -> Rollups | None:
-    """The current snapshot's rollups, or None when the ROLLUPS setting is off."""
-    if not current_app.config.get("ROLLUPS", True):
-        return None
-    return rollups_for(snapshot())
+def key() -> int:
+    """The cache key part that changes whenever the data may have."""
+    return generation().generation
+
+
+def table_version(name: str) -> str:
+    """What changes whenever one table's content does (MissingTable when it is absent)."""
+    manifest = generation()
+    if name in manifest.sql_tables:
+        return f"{name}:{manifest.sql_tables[name]}"
+    store.require(name)
+    return f"{name}:" + ",".join(manifest.files(name))
+
+
+def as_of() -> pd.Timestamp:
+    return generation().as_of_time().as_unit("us")
+
+
+def fetch(expression: ir.Expr) -> pd.DataFrame:
+    return store.run(expression)
 
 
 def prepare() -> None:
-    """Load the data and build its rollups now (gunicorn's master, before the workers fork)."""
-    snapshot()
-    rollups()
+    """Open the store now (gunicorn's master, before the workers fork)."""
+    store.manifest()
 
 
 def time_slice(frame: pd.DataFrame, column: str, window: Window) -> pd.DataFrame:
@@ -78,14 +95,38 @@ def of_model(frame: pd.DataFrame, model: str) -> pd.DataFrame:
 
 
 def window(range_key: str) -> Window:
-    return window_for(validate_range(range_key), snapshot().as_of)
+    return window_for(validate_range(range_key), as_of())
+
+
+def within(column: ir.TimestampValue, span: Window) -> ir.BooleanValue:
+    """`column` inside the half-open window (no lower bound for all time)."""
+    inside = column < span.end
+    return inside if span.start is None else inside & (column >= span.start)
+
+
+def model_filter(table: ir.Table, model: str) -> ir.Table:
+    return table if model == ALL_MODELS else table.filter(table.model_type == model)
+
+
+def rows_of(name: str, expression: ir.Table) -> pd.DataFrame:
+    """Whole rows of a contract table, with the contract's dtypes."""
+    return conform(name, fetch(expression))
 
 
 def data_start() -> pd.Timestamp:
     """The earliest time any alert or session exists: where 'All Time' begins."""
-    tables = snapshot().tables
-    firsts = [tables["alerts"]["timestamp"].min(), tables["training_sessions"]["started_at"].min()]
-    return min(first for first in firsts if pd.notna(first))
+    return _data_start(key())
+
+
+@cache.memoize()
+def _data_start(generation_key: int) -> pd.Timestamp:
+    firsts = []
+    for name, column in (("alerts", "timestamp"), ("training_sessions", "started_at")):
+        if store.holds(name):
+            table = contract_table(name)
+            firsts.append(fetch(table.aggregate(first=table[column].min()))["first"].iloc[0])
+    present = [first for first in firsts if pd.notna(first)]
+    return min(present) if present else as_of()
 
 
 # Sessions
@@ -93,29 +134,30 @@ def data_start() -> pd.Timestamp:
 
 def sessions_in_range(range_key: str, model: str) -> pd.DataFrame:
     """Training sessions started in the range, oldest first."""
-    return _sessions_in_range(snapshot().version, validate_range(range_key), validate_model(model))
+    return _sessions_in_range(key(), validate_range(range_key), validate_model(model))
 
 
 @cache.memoize()
-def _sessions_in_range(version: str, range_key: str, model: str) -> pd.DataFrame:
-    sessions = time_slice(snapshot().table("training_sessions"), "started_at", window(range_key))
-    sessions = of_model(sessions, model).copy()
-    sessions["duration_min"] = _duration_minutes(sessions, snapshot().as_of)
+def _sessions_in_range(generation_key: int, range_key: str, model: str) -> pd.DataFrame:
+    table = contract_table("training_sessions")
+    chosen = model_filter(table.filter(within(table.started_at, window(range_key))), model)
+    sessions = rows_of("training_sessions", chosen.order_by(["started_at", "session_id"]))
+    sessions["duration_min"] = _duration_minutes(sessions, as_of())
     return sessions.reset_index(drop=True)
 
 
-def _duration_minutes(sessions: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
-    ended = sessions["ended_at"].fillna(as_of)
+def _duration_minutes(sessions: pd.DataFrame, moment: pd.Timestamp) -> pd.Series:
+    ended = sessions["ended_at"].fillna(moment)
     return (ended - sessions["started_at"]).dt.total_seconds() / 60.0
 
 
 def session_trends(range_key: str, model: str) -> pd.DataFrame:
     """Completed sessions per time bucket: count and mean final accuracy and loss."""
-    return _session_trends(snapshot().version, validate_range(range_key), validate_model(model))
+    return _session_trends(key(), validate_range(range_key), validate_model(model))
 
 
 @cache.memoize()
-def _session_trends(version: str, range_key: str, model: str) -> pd.DataFrame:
+def _session_trends(generation_key: int, range_key: str, model: str) -> pd.DataFrame:
     sessions = sessions_in_range(range_key, model)
     completed = sessions[sessions["status"] == "completed"]
     bucket = completed["started_at"].dt.floor(TREND_BUCKETS[range_key]).rename("bucket")
@@ -127,102 +169,110 @@ def _session_trends(version: str, range_key: str, model: str) -> pd.DataFrame:
 
 def active_sessions(model: str = ALL_MODELS) -> pd.DataFrame:
     """Sessions running now (independent of the time range), newest first."""
-    return _active_sessions(snapshot().version, validate_model(model))
+    return _active_sessions(key(), validate_model(model))
 
 
 @cache.memoize()
-def _active_sessions(version: str, model: str) -> pd.DataFrame:
-    sessions = snapshot().table("training_sessions")
-    active = of_model(sessions[sessions["status"] == "active"], model).copy()
-    active["duration_min"] = _duration_minutes(active, snapshot().as_of)
-    progress = session_progress(active["session_id"].tolist())
+def _active_sessions(generation_key: int, model: str) -> pd.DataFrame:
+    table = contract_table("training_sessions")
+    active = rows_of("training_sessions", model_filter(table.filter(table.status == "active"), model))
+    active["duration_min"] = _duration_minutes(active, as_of())
+    progress = session_progress(active)
     active = active.merge(progress, on="session_id", how="left")
     return active.sort_values("started_at", ascending=False).reset_index(drop=True)
 
 
-class _Bisectable:
-    """A column's values as a sequence that `bisect` can search (one element at a time)."""
-
-    def __init__(self, values: pd.api.extensions.ExtensionArray | object) -> None:
-        self.values = values
-
-    def __len__(self) -> int:
-        return len(self.values)
-
-    def __getitem__(self, position: int) -> object:
-        return self.values[position]
-
-
-def session_span(ids: pd.Series, session_id: str) -> tuple[int, int]:
-    """Where one session's rows are in a table sorted by session_id (training_metrics): found
-    by bisection, a few dozen lookups instead of comparing every row."""
-    values = _Bisectable(ids.array)
-    return bisect.bisect_left(values, session_id), bisect.bisect_right(values, session_id)
-
-
-def session_progress(session_ids: list[str]) -> pd.DataFrame:
-    """Per session: the last logged epoch as a share of its planned epochs."""
-    metrics = snapshot().table("training_metrics")
-    rows = [metrics.iloc[slice(*session_span(metrics["session_id"], sid))] for sid in session_ids]
-    rows = pd.concat(rows) if rows else metrics.iloc[:0]
-    epochs = rows[rows["metric"] == "epoch"]
-    last_epoch = epochs.groupby("session_id", observed=True)["value"].max().rename("epoch")
-    planned = snapshot().table("training_sessions").set_index("session_id")["epochs"]
-    frame = last_epoch.to_frame()
+def session_progress(sessions: pd.DataFrame) -> pd.DataFrame:
+    """Per session of `sessions`: the last logged epoch as a share of its planned epochs."""
+    if sessions.empty:
+        return pd.DataFrame({"session_id": pd.Series(dtype="string"), "epoch": [], "progress": []})
+    metrics = contract_table("training_metrics")
+    ids = sessions["session_id"].astype(str).tolist()
+    epochs = metrics.filter(
+        metrics.session_id.isin(ids),
+        metrics.metric == "epoch",
+        metrics.timestamp >= sessions["started_at"].min(),
+    )
+    last = fetch(epochs.group_by("session_id").aggregate(epoch=epochs.value.max()))
+    planned = sessions.set_index(sessions["session_id"].astype(str))["epochs"]
+    frame = last.set_index(last["session_id"].astype(str))[["epoch"]]
     frame["progress"] = (frame["epoch"] / planned.reindex(frame.index)).clip(upper=1.0)
+    frame.index = frame.index.astype("string").rename("session_id")
     return frame.reset_index()
 
 
+def _valid_session_id(session_id: object) -> bool:
+    return isinstance(session_id, str) and 0 < len(session_id) <= 64
+
+
 def session_exists(session_id: object) -> bool:
-    if not isinstance(session_id, str) or len(session_id) > 64:
+    if not _valid_session_id(session_id):
         return False
-    return bool((snapshot().table("training_sessions")["session_id"] == session_id).any())
+    return _session_row(key(), session_id) is not None
+
+
+@cache.memoize()
+def _session_row(generation_key: int, session_id: str) -> pd.Series | None:
+    table = contract_table("training_sessions")
+    rows = rows_of("training_sessions", table.filter(table.session_id == session_id).limit(1))
+    return None if rows.empty else rows.iloc[0]
 
 
 def session_summary(session_id: str) -> pd.Series:
     """The training_sessions row of one session."""
-    if not session_exists(session_id):
+    row = _session_row(key(), session_id) if _valid_session_id(session_id) else None
+    if row is None:
         raise ValueError(f"unknown training session {str(session_id)[:64]!r}")
-    sessions = snapshot().table("training_sessions")
-    return sessions[sessions["session_id"] == session_id].iloc[0]
+    return row
 
 
 def session_metrics(session_id: str) -> pd.DataFrame:
-    """The metric history of one session: columns step, timestamp, metric, value."""
-    if not session_exists(session_id):
-        raise ValueError(f"unknown training session {str(session_id)[:64]!r}")
-    return _session_metrics(snapshot().version, session_id)
+    """The metric history of one session: columns session_id, step, timestamp, metric, value."""
+    session = session_summary(session_id)
+    return _session_metrics(key(), session_id, session["started_at"].isoformat())
 
 
 @cache.memoize()
-def _session_metrics(version: str, session_id: str) -> pd.DataFrame:
-    metrics = snapshot().table("training_metrics")
-    # training_metrics is sorted by session_id, so one session's rows are one contiguous run.
-    start, stop = session_span(metrics["session_id"], session_id)
-    return metrics.iloc[start:stop].reset_index(drop=True)
+def _session_metrics(generation_key: int, session_id: str, started_at: str) -> pd.DataFrame:
+    metrics = contract_table("training_metrics")
+    # The session's start bounds its metrics' times: the engine skips the older partitions.
+    rows = metrics.filter(
+        metrics.session_id == session_id, metrics.timestamp >= pd.Timestamp(started_at)
+    )
+    frame = rows_of("training_metrics", rows.order_by(["step", "metric"]))
+    return frame.reset_index(drop=True)
 
 
 def session_resources(session_id: str) -> pd.DataFrame:
     """Per-minute GPU rows of one session (timestamp, gpu_id, utilisation and memory)."""
-    if not session_exists(session_id):
-        raise ValueError(f"unknown training session {str(session_id)[:64]!r}")
-    return _session_resources(snapshot().version, session_id)
+    session_summary(session_id)
+    return _session_resources(key(), session_id)
 
 
 @cache.memoize()
-def _session_resources(version: str, session_id: str) -> pd.DataFrame:
+def _session_resources(generation_key: int, session_id: str) -> pd.DataFrame:
     session = session_summary(session_id)
     started, ended = session["started_at"], session["ended_at"]
-    end = snapshot().as_of if pd.isna(ended) else ended
-    rows = time_slice(snapshot().table("resource_usage"), "timestamp", Window(started, end))
-    return rows[rows["session_id"] == session_id].reset_index(drop=True)
+    end = as_of() if pd.isna(ended) else ended
+    usage = contract_table("resource_usage")
+    rows = usage.filter(
+        within(usage.timestamp, Window(started, end + pd.Timedelta(microseconds=1))),
+        usage.session_id == session_id,
+    )
+    return rows_of("resource_usage", rows.order_by(["timestamp", "gpu_id"])).reset_index(drop=True)
 
 
 # Versions and live SOC alerts
 
 
 def model_versions() -> pd.DataFrame:
-    return snapshot().table("model_versions")
+    return _model_versions(key())
+
+
+@cache.memoize()
+def _model_versions(generation_key: int) -> pd.DataFrame:
+    table = contract_table("model_versions")
+    return rows_of("model_versions", table.order_by(["released_at", "version"]))
 
 
 def current_version() -> pd.Series | None:
@@ -233,44 +283,81 @@ def current_version() -> pd.Series | None:
 
 
 def alerts_in_range(range_key: str, model: str) -> pd.DataFrame:
-    alerts = time_slice(snapshot().table("alerts"), "timestamp", window(validate_range(range_key)))
-    return of_model(alerts, validate_model(model))
+    """Every alert of the range (for tests and exports: the pages read aggregates)."""
+    table = contract_table("alerts")
+    chosen = table.filter(within(table.timestamp, window(validate_range(range_key))))
+    return rows_of("alerts", model_filter(chosen, validate_model(model)).order_by("timestamp"))
+
+
+def _epoch(moment: pd.Timestamp) -> int:
+    return int(moment.value // 1_000) // 1_000_000
+
+
+def _ceil_epoch(moment: pd.Timestamp, step: pd.Timedelta) -> int:
+    width = seconds(step)
+    return -(-int(np.ceil(moment.value / 1e9)) // width) * width
+
+
+def _cells(
+    name: str, span: Window, model: str | None, build, step: pd.Timedelta
+) -> ir.Table:
+    """The cells of the rows in `span`: whole bins from the stored cells where the store
+    keeps them, the partial bin at the window's start (or everything, without stored cells)
+    computed from the raw rows with the same expression."""
+    raw_name = "alerts" if name == "alert_cells" else "resource_usage"
+    raw = contract_table(raw_name)
+    if not store.holds(name):
+        return build(raw.filter(within(raw.timestamp, span)))
+    stored = cell_table(name)
+    stored = stored.filter(stored.bin < _epoch(span.end - pd.Timedelta(microseconds=1)) + 1)
+    if span.start is None:
+        return stored
+    first_whole = _ceil_epoch(span.start, step)
+    stored = stored.filter(stored.bin >= first_whole)
+    edge_end = pd.Timestamp(first_whole, unit="s", tz="UTC")
+    if edge_end <= span.start:
+        return stored
+    edge = build(raw.filter(within(raw.timestamp, Window(span.start, min(edge_end, span.end)))))
+    return stored.union(edge.select(*stored.columns))
+
+
+def _alert_cells(span: Window, model: str) -> ir.Table:
+    cells = _cells("alert_cells", span, model, raw_alert_cells, ALERT_STEP)
+    return cells if model == ALL_MODELS else cells.filter(cells.model_type == model)
+
+
+def _bucketed(cells: ir.Table, bucket: str) -> ir.IntegerValue:
+    width = seconds(pd.Timedelta(bucket))
+    return (cells.bin // width) * width
+
+
+def _bucket_times(frame: pd.DataFrame, column: str = "bucket") -> pd.DataFrame:
+    frame[column] = pd.to_datetime(frame[column].astype("int64"), unit="s", utc=True).dt.as_unit(
+        "us"
+    )
+    return frame
+
+
+def _alert_sums(cells: ir.Table, keys: dict) -> pd.DataFrame:
+    sums = {
+        name: cells[name].sum()
+        for name in ("alerts", "automated", "false_positive", "responded", "response_sum")
+    }
+    expression = cells.group_by(**keys).aggregate(**sums) if keys else cells.aggregate(**sums)
+    return fetch(expression)
 
 
 def alert_trends(range_key: str, model: str) -> pd.DataFrame:
     """SOC KPIs per time bucket: alerts, automation_rate, false_positive_rate, response_min."""
-    return _alert_trends(snapshot().version, validate_range(range_key), validate_model(model))
-
-
-def _kpi_aggregate(alerts: pd.DataFrame, keys: list[object]) -> pd.DataFrame:
-    grouped = alerts.groupby(keys, observed=True)
-    return pd.DataFrame(
-        {
-            "alerts": grouped["alert_id"].count(),
-            "automation_rate": grouped["automated"].mean(),
-            "false_positive_rate": grouped["false_positive"].mean(),
-            "response_min": grouped["response_time_min"].mean(),
-        }
-    )
-
-
-def _alert_cells(span: Window, model: str) -> pd.DataFrame | None:
-    """Alert cells (dashboard.data.rollups) of the window and model, None without rollups."""
-    rolled = rollups()
-    if rolled is None:
-        return None
-    cells = cells_in(snapshot().table("alerts"), "timestamp", span, rolled.alerts, alert_cells)
-    return cells if model == ALL_MODELS else cells[cells["model"] == model_code(model)]
+    return _alert_trends(key(), validate_range(range_key), validate_model(model))
 
 
 @cache.memoize()
-def _alert_trends(version: str, range_key: str, model: str) -> pd.DataFrame:
+def _alert_trends(generation_key: int, range_key: str, model: str) -> pd.DataFrame:
     cells = _alert_cells(window(range_key), model)
-    if cells is not None:
-        return aggregates.alert_kpis(cells, TREND_BUCKETS[range_key])
-    alerts = alerts_in_range(range_key, model)
-    bucket = alerts["timestamp"].dt.floor(TREND_BUCKETS[range_key]).rename("bucket")
-    return _kpi_aggregate(alerts, [bucket]).reset_index()
+    sums = _alert_sums(cells, {"bucket": _bucketed(cells, TREND_BUCKETS[range_key])})
+    sums = _bucket_times(sums).sort_values("bucket", ignore_index=True)
+    return aggregates.alert_kpis(sums, ["bucket"])
 
 
 def alert_kpi_change(range_key: str, model: str) -> pd.DataFrame:
@@ -279,30 +366,21 @@ def alert_kpi_change(range_key: str, model: str) -> pd.DataFrame:
     Index: automation_rate, false_positive_rate, response_min; columns: start, current, change,
     plus `period` (a Timedelta) in `attrs`.
     """
-    return _alert_kpi_change(snapshot().version, validate_range(range_key), validate_model(model))
+    return _alert_kpi_change(key(), validate_range(range_key), validate_model(model))
 
 
 @cache.memoize()
-def _alert_kpi_change(version: str, range_key: str, model: str) -> pd.DataFrame:
+def _alert_kpi_change(generation_key: int, range_key: str, model: str) -> pd.DataFrame:
     period = COMPARISON_PERIODS[range_key]
     span = window(range_key)
     start = span.start if span.start is not None else data_start()
     first_span, last_span = Window(start, start + period), Window(span.end - period, span.end)
-    first_cells = _alert_cells(first_span, model)
-    if first_cells is not None:
-        levels = pd.DataFrame(
-            {
-                "start": aggregates.alert_levels(first_cells),
-                "current": aggregates.alert_levels(_alert_cells(last_span, model)),
-            }
-        ).rename_axis(columns="p")
-    else:
-        alerts = alerts_in_range(range_key, model)
-        first = time_slice(alerts, "timestamp", first_span)
-        last = time_slice(alerts, "timestamp", last_span)
-        both = pd.concat([first.assign(p="start"), last.assign(p="current")])
-        levels = _kpi_aggregate(both, ["p"])
-        levels = levels.drop(columns="alerts").T.reindex(columns=["start", "current"])
+    levels = pd.DataFrame(
+        {
+            "start": aggregates.alert_levels(_alert_sums(_alert_cells(first_span, model), {})),
+            "current": aggregates.alert_levels(_alert_sums(_alert_cells(last_span, model), {})),
+        }
+    ).rename_axis(columns="p")
     levels["change"] = levels["current"] - levels["start"]
     levels.attrs["period"] = period
     return levels
@@ -310,161 +388,163 @@ def _alert_kpi_change(version: str, range_key: str, model: str) -> pd.DataFrame:
 
 def version_trends(range_key: str, model: str) -> pd.DataFrame:
     """Live SOC KPIs per bucket and model version (each version's incremental learning)."""
-    return _version_trends(snapshot().version, validate_range(range_key), validate_model(model))
+    return _version_trends(key(), validate_range(range_key), validate_model(model))
 
 
 @cache.memoize()
-def _version_trends(version: str, range_key: str, model: str) -> pd.DataFrame:
+def _version_trends(generation_key: int, range_key: str, model: str) -> pd.DataFrame:
     cells = _alert_cells(window(range_key), model)
-    if cells is not None:
-        return aggregates.alert_kpis(cells, TREND_BUCKETS[range_key], by_version=True)
-    alerts = alerts_in_range(range_key, model)
-    bucket = alerts["timestamp"].dt.floor(TREND_BUCKETS[range_key]).rename("bucket")
-    return _kpi_aggregate(alerts, [bucket, alerts["model_version"]]).reset_index()
+    keys = {"bucket": _bucketed(cells, TREND_BUCKETS[range_key]), "model_version": cells.model_version}
+    sums = _bucket_times(_alert_sums(cells, keys))
+    sums["model_version"] = sums["model_version"].astype("string")
+    sums = sums.sort_values(["bucket", "model_version"], ignore_index=True)
+    return aggregates.alert_kpis(sums, ["bucket", "model_version"])
 
 
 # Experiments
 
 
 def experiments() -> pd.DataFrame:
-    return snapshot().table("experiments")
+    return _experiments(key())
+
+
+@cache.memoize()
+def _experiments(generation_key: int) -> pd.DataFrame:
+    table = contract_table("experiments")
+    return rows_of("experiments", table.order_by(["started_at", "experiment_id"]))
 
 
 def version_table(model: str) -> pd.DataFrame:
     """Each version in the treatment arm of its release experiment, with n per metric."""
-    return _version_table(snapshot().version, validate_model(model))
+    return _version_table(key(), validate_model(model))
 
 
 @cache.memoize()
-def _version_table(version: str, model: str) -> pd.DataFrame:
-    exp_alerts = of_model(snapshot().table("experiment_alerts"), model)
-    treated = exp_alerts[exp_alerts["arm"] == "treatment"]
-    grouped = treated.groupby(["experiment_id", "model_version"], observed=True)
-    table = pd.DataFrame(
-        {
-            "alerts": grouped["alert_id"].count(),
-            "accuracy": grouped["correct"].mean(),
-            "automation_rate": grouped["automated"].mean(),
-            "false_positive_rate": grouped["false_positive"].mean(),
-            "response_min": grouped["response_time_min"].mean(),
-            "responded": grouped["response_time_min"].count(),
-        }
-    ).reset_index()
-    table = table.rename(columns={"model_version": "version"})
+def _version_table(generation_key: int, model: str) -> pd.DataFrame:
+    alerts = model_filter(contract_table("experiment_alerts"), model)
+    treated = alerts.filter(alerts.arm == "treatment")
+    grouped = treated.group_by(["experiment_id", "model_version"]).aggregate(
+        alerts=treated.count(),
+        accuracy=treated.correct.cast("float64").mean(),
+        automation_rate=treated.automated.cast("float64").mean(),
+        false_positive_rate=treated.false_positive.cast("float64").mean(),
+        response_min=treated.response_time_min.mean(),
+        responded=treated.response_time_min.count(),
+    )
+    table = fetch(grouped).rename(columns={"model_version": "version"})
+    for column in ("experiment_id", "version"):
+        table[column] = table[column].astype("string")
     versions = model_versions()[["version", "released_at", "status"]]
     table = table.merge(versions, on="version", how="left")
-    return table.sort_values("released_at", na_position="last").reset_index(drop=True)
+    return table.sort_values(["released_at", "version"], na_position="last").reset_index(
+        drop=True
+    )
 
 
 # Resources
 
 
+def _resource_step(range_key: str) -> pd.Timedelta:
+    """The cells a range's resource buckets are made of: stored half hours when the buckets
+    are whole half hours, else cells of the bucket's own width from raw rows."""
+    bucket = pd.Timedelta(RESOURCE_BUCKETS[range_key])
+    return RESOURCE_STEP if bucket % RESOURCE_STEP == pd.Timedelta(0) else bucket
+
+
+def _resource_cells(name: str, span: Window, step: pd.Timedelta) -> ir.Table:
+    sessions = contract_table("training_sessions")
+    if step == RESOURCE_STEP:
+        build = lambda rows: (raw_fleet_cells if name == "fleet_cells" else raw_gpu_cells)(  # noqa: E731
+            rows, sessions
+        )
+        return _cells(name, span, None, build, RESOURCE_STEP)
+    raw = contract_table("resource_usage")
+    rows = raw.filter(within(raw.timestamp, span))
+    return (raw_fleet_cells if name == "fleet_cells" else raw_gpu_cells)(rows, sessions, step)
+
+
+def _training_codes(model: str) -> list[str]:
+    return list(BUSY_CODES) if model == ALL_MODELS else [model]
+
+
 def resource_trends(range_key: str, model: str) -> pd.DataFrame:
     """Per bucket and GPU: mean utilisation and the share of minutes a session ran.
 
-    With a model type selected, only the minutes its sessions ran count.
+    With a model type selected, the utilisation is that of its sessions' minutes, and the
+    busy share its sessions' share of all the GPU's minutes.
     """
-    return _resource_trends(snapshot().version, validate_range(range_key), validate_model(model))
-
-
-def _resource_cells(span: Window) -> tuple[pd.DataFrame, pd.DataFrame] | None:
-    """Fleet and GPU cells (dashboard.data.rollups) of the window, None without rollups."""
-    rolled = rollups()
-    if rolled is None:
-        return None
-    table = snapshot().table("resource_usage")
-    sessions = snapshot().table("training_sessions")
-    body, raw = split_window(table, "timestamp", span, rolled.fleet)
-    parts = [resource_cells(rows, sessions) for rows in raw]
-    if body is not None:
-        parts.insert(0, (rolled.fleet.between(*body), rolled.gpus.between(*body)))
-    if len(parts) == 1:
-        return parts[0]
-    return tuple(pd.concat(cells, ignore_index=True) for cells in zip(*parts, strict=True))
-
-
-def _rolled_bucket(range_key: str) -> bool:
-    """Whether the range's resource buckets are whole rollup bins."""
-    return pd.Timedelta(RESOURCE_BUCKETS[range_key]) % RESOURCE_STEP == pd.Timedelta(0)
+    return _resource_trends(key(), validate_range(range_key), validate_model(model))
 
 
 @cache.memoize()
-def _resource_trends(version: str, range_key: str, model: str) -> pd.DataFrame:
-    cells = _resource_cells(window(range_key)) if _rolled_bucket(range_key) else None
-    if cells is not None:
-        return aggregates.gpu_trends(cells[1], model, RESOURCE_BUCKETS[range_key])
-    rows = _resource_rows(range_key, model)
-    bucket = rows["timestamp"].dt.floor(RESOURCE_BUCKETS[range_key]).rename("bucket")
-    grouped = rows.groupby([bucket, rows["gpu_id"]], observed=True)
-    trends = pd.DataFrame(
-        {
-            "gpu_util_mean": grouped["gpu_util"].mean(),
-            "busy_share": grouped["session_id"].count() / grouped["timestamp"].count(),
-        }
+def _resource_trends(generation_key: int, range_key: str, model: str) -> pd.DataFrame:
+    cells = _resource_cells("gpu_cells", window(range_key), _resource_step(range_key))
+    busy = cells.code.isin(_training_codes(model))
+    counted = cells.code.isin(_util_codes(model))
+    keys = {"bucket": _bucketed(cells, RESOURCE_BUCKETS[range_key]), "gpu_id": cells.gpu_id}
+    sums = cells.group_by(**keys).aggregate(
+        rows=cells.rows.sum(),
+        busy=cells.rows.sum(where=busy),
+        util_sum=cells.util_sum.sum(where=counted),
+        util_rows=cells.rows.sum(where=counted),
     )
-    return trends.reset_index()
+    frame = _bucket_times(fetch(sums)).sort_values(["bucket", "gpu_id"], ignore_index=True)
+    return aggregates.gpu_trends(frame)
+
+
+def _util_codes(model: str) -> list[str]:
+    """The codes whose minutes a GPU's utilisation is averaged over: all, or the model's."""
+    return [*MODEL_TYPES, UNKNOWN, IDLE] if model == ALL_MODELS else [model]
 
 
 def fleet_trends(range_key: str, model: str) -> pd.DataFrame:
-    """Per bucket over all GPUs: utilisation overall and while training, GPUs busy, memory."""
-    return _fleet_trends(snapshot().version, validate_range(range_key), validate_model(model))
+    """Per bucket over all GPUs: utilisation overall (the whole fleet, idle included) and
+    while training (the selected model's sessions), GPUs busy, memory while training."""
+    return _fleet_trends(key(), validate_range(range_key), validate_model(model))
 
 
 @cache.memoize()
-def _fleet_trends(version: str, range_key: str, model: str) -> pd.DataFrame:
-    cells = _resource_cells(window(range_key)) if _rolled_bucket(range_key) else None
-    if cells is not None:
-        return aggregates.fleet_trends(cells[0], model, RESOURCE_BUCKETS[range_key])
-    rows = _resource_rows(range_key, model)
-    bucket = rows["timestamp"].dt.floor(RESOURCE_BUCKETS[range_key])
-    busy = rows["session_id"].notna()
-    minutes_per_bucket = rows.groupby(bucket)["timestamp"].nunique()
-    overall = rows.groupby(bucket).agg(gpu_util_all=("gpu_util", "mean"))
-    training = (
-        rows[busy]
-        .groupby(bucket[busy])
-        .agg(
-            gpu_util_training=("gpu_util", "mean"),
-            gpu_mem_training_gb=("gpu_mem_used_gb", "mean"),
-            gpu_mem_peak_gb=("gpu_mem_used_gb", "max"),
-            host_mem_training_gb=("host_mem_used_gb", "mean"),
-            host_mem_peak_gb=("host_mem_used_gb", "max"),
-            busy_gpu_minutes=("gpu_id", "count"),
-        )
+def _fleet_trends(generation_key: int, range_key: str, model: str) -> pd.DataFrame:
+    cells = _resource_cells("fleet_cells", window(range_key), _resource_step(range_key))
+    sums = _fleet_sums(cells, model, {"bucket": _bucketed(cells, RESOURCE_BUCKETS[range_key])})
+    frame = _bucket_times(sums).sort_values("bucket", ignore_index=True)
+    return aggregates.fleet_trends(frame)
+
+
+def _fleet_sums(cells: ir.Table, model: str, keys: dict) -> pd.DataFrame:
+    overall = cells.code == ANY
+    busy = cells.code.isin(_training_codes(model))
+    measures = dict(
+        all_rows=cells.rows.sum(where=overall),
+        all_util=cells.util_sum.sum(where=overall),
+        all_minutes=cells.minutes.sum(where=overall),
+        total_max=cells.total_max.max(where=overall),
+        busy_rows=cells.rows.sum(where=busy),
+        busy_util=cells.util_sum.sum(where=busy),
+        busy_mem=cells.mem_sum.sum(where=busy),
+        busy_host=cells.host_sum.sum(where=busy),
+        mem_max=cells.mem_max.max(where=busy),
+        host_max=cells.host_max.max(where=busy),
     )
-    trends = overall.join(training, how="left")
-    trends["gpus_busy"] = trends["busy_gpu_minutes"].fillna(0) / minutes_per_bucket
-    return trends.drop(columns="busy_gpu_minutes").rename_axis("bucket").reset_index()
-
-
-def _resource_rows(range_key: str, model: str) -> pd.DataFrame:
-    rows = time_slice(snapshot().table("resource_usage"), "timestamp", window(range_key))
-    if model == ALL_MODELS:
-        return rows
-    models = resource_models(rows, snapshot().table("training_sessions"))
-    return rows[models == model_code(model)]
+    expression = cells.group_by(**keys).aggregate(**measures) if keys else cells.aggregate(**measures)
+    return fetch(expression)
 
 
 def resource_summary(range_key: str, model: str) -> pd.Series:
-    """Headline resource figures over the range: utilisation while training, memory, idle."""
-    return _resource_summary(snapshot().version, validate_range(range_key), validate_model(model))
+    """Headline resource figures over the range: utilisation while training, memory, and the
+    share of all fleet GPU-minutes the selected model's sessions used."""
+    return _resource_summary(key(), validate_range(range_key), validate_model(model))
 
 
 @cache.memoize()
-def _resource_summary(version: str, range_key: str, model: str) -> pd.Series:
-    cells = _resource_cells(window(range_key))
-    if cells is not None:
-        return aggregates.resource_summary(*cells, model)
-    rows = _resource_rows(range_key, model)
-    busy = rows[rows["session_id"].notna()]
-    return pd.Series(
-        {
-            "gpus": rows["gpu_id"].nunique(),
-            "gpu_util_training": busy["gpu_util"].mean(),
-            "gpu_mem_peak_gb": busy["gpu_mem_used_gb"].max(),
-            "gpu_mem_total_gb": rows["gpu_mem_total_gb"].max(),
-            "host_mem_peak_gb": busy["host_mem_used_gb"].max(),
-            "busy_share": len(busy) / len(rows) if len(rows) else float("nan"),
-        },
-        dtype="float64",
-    )
+def _resource_summary(generation_key: int, range_key: str, model: str) -> pd.Series:
+    span = window(range_key)
+    fleet = _resource_cells("fleet_cells", span, RESOURCE_STEP)
+    sums = _fleet_sums(fleet, model, {}).iloc[0]
+    gpus = _resource_cells("gpu_cells", span, RESOURCE_STEP)
+    counted = gpus.filter(gpus.rows > 0)
+    if model != ALL_MODELS:
+        counted = counted.filter(counted.code == model)
+    gpu_count = fetch(counted.aggregate(gpus=counted.gpu_id.nunique()))["gpus"].iloc[0]
+    return aggregates.resource_summary(sums, int(gpu_count))
+

@@ -1,150 +1,271 @@
-"""The current snapshot of the data, re-read from its source as it ages.
+"""The store as web workers see it: the current generation, and queries run where data lives.
 
-A Flask extension (flaskr style): `store.init_app(app)` builds the source from the app's
-config; `store.snapshot()` returns the current Snapshot of the app in context. A failed re-read
-keeps the last good snapshot, records why and sends `source_failed` (metrics count it).
+A Flask extension (flaskr style): `store.init_app(app)` finds the app's data directory and,
+for a SQL source, its database. Workers never read a source: they read the manifest that the
+ingest publishes (dashboard.data.manifest), checked at most every MANIFEST_CHECK_SECONDS, and
+run queries — Ibis expressions on the contract tables (dashboard.data.tables) — compiled for
+the engine that holds each table: an in-process DuckDB over the generation's Parquet files, or
+the PostgreSQL database queried in place. Only the small results come back as DataFrames.
 """
 
 from __future__ import annotations
 
-import logging
+import hashlib
+import os
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
+import duckdb
+import ibis
+import ibis.expr.operations as ops
+import ibis.expr.types as ir
 import pandas as pd
-from blinker import Namespace
 from flask import Flask, current_app
 
-from dashboard.data.sources import Snapshot, Source, source_from_setting
-
-log = logging.getLogger(__name__)
+from dashboard.data.manifest import Manifest, manifest_stamp, read_manifest
+from dashboard.data.sources import MissingTable, is_sql_store, reads
+from dashboard.data.sources.base import SEPARATOR
 
 EXTENSION = "dashboard_data"
+MANIFEST_CHECK_SECONDS = 0.25
+NOT_LOADED_HINT = "the data is being read for the first time; this view fills in shortly"
 
-# Sent with the source's name and the error whenever reading the source fails.
-source_failed = Namespace().signal("source-failed")
+
+def data_dir_for(base: Path | str, source_name: str) -> Path:
+    """The store directory of one source under DASHBOARD_DATA_DIR (sources never share one)."""
+    key = hashlib.sha256(source_name.encode()).hexdigest()[:12]
+    return Path(base).expanduser() / f"store-{key}"
 
 
-def utc_now() -> pd.Timestamp:
-    return pd.Timestamp.now(tz="UTC")
+def sql_url(setting: str) -> str | None:
+    """The SQL database named in DASHBOARD_DATA_SOURCE, if any (the first one)."""
+    parts = [part.strip() for part in setting.split(SEPARATOR)]
+    return next((part for part in parts if is_sql_store(part)), None)
+
+
+def _utc(frame: pd.DataFrame) -> pd.DataFrame:
+    for column, dtype in frame.dtypes.items():
+        if isinstance(dtype, pd.DatetimeTZDtype):
+            frame[column] = frame[column].dt.tz_convert("UTC").dt.as_unit("us")
+    return frame
+
+
+class _DuckDB:
+    """This process's DuckDB: a view per table over the current generation's files."""
+
+    def __init__(self, data_dir: Path, threads: int, memory_limit: str) -> None:
+        self.data_dir = data_dir
+        self.connection = duckdb.connect(
+            config={"threads": threads, "memory_limit": memory_limit}
+        )
+        self.connection.execute("SET TimeZone='UTC'")
+        self.local = threading.local()
+        self.lock = threading.Lock()
+        self.generation: tuple[int, tuple] | None = None
+
+    def show(self, manifest: Manifest, stamp: tuple) -> None:
+        key = (manifest.generation, stamp)
+        if self.generation == key:
+            return
+        with self.lock:
+            if self.generation == key:
+                return
+            current = {
+                row[0] for row in self.connection.execute(
+                    "SELECT view_name FROM duckdb_views() WHERE NOT internal"
+                ).fetchall()
+            }
+            for name, parts in manifest.tables.items():
+                files = [str(self.data_dir / part.file) for part in parts]
+                self.connection.execute(
+                    f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet({files!r})'
+                )
+                current.discard(name)
+            for stale in current:
+                self.connection.execute(f'DROP VIEW IF EXISTS "{stale}"')
+            self.generation = key
+
+    def run(self, sql: str) -> pd.DataFrame:
+        cursor = getattr(self.local, "cursor", None)
+        if cursor is None:
+            cursor = self.local.cursor = self.connection.cursor()
+        return cursor.execute(sql).df()
+
+
+class _Postgres:
+    """A SQL database queried in place: one connection per thread."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.replace("postgresql+psycopg://", "postgresql://")
+        self.local = threading.local()
+
+    def run(self, sql: str) -> pd.DataFrame:
+        import psycopg
+
+        connection = getattr(self.local, "connection", None)
+        if connection is None or connection.closed:
+            connection = psycopg.connect(self.url, autocommit=True)
+            connection.execute("SET TIME ZONE 'UTC'")
+            self.local.connection = connection
+        try:
+            cursor = connection.execute(sql)
+        except psycopg.OperationalError:
+            self.local.connection = None
+            raise
+        columns = [column.name for column in cursor.description]
+        return pd.DataFrame(cursor.fetchall(), columns=columns)
 
 
 class _AppData:
-    def __init__(self, source: Source, refresh_seconds: int, clock: Callable[[], pd.Timestamp]):
-        self.source = source
-        self.refresh_seconds = refresh_seconds
-        self.clock = clock
+    def __init__(self, config: dict[str, Any], data_dir: Path, source_name: str) -> None:
+        self.data_dir = data_dir
+        self.source_name = source_name
+        self.threads = int(config.get("ENGINE_THREADS", 2))
+        self.memory_limit = str(config.get("ENGINE_MEMORY", "512MB"))
+        self.sql_url = sql_url(str(config.get("DATA_SOURCE", "")))
         self.lock = threading.Lock()
-        self.current: Snapshot | None = None
-        self.loaded_at = 0.0
-        self.last_error: str | None = None
+        self.manifest: Manifest | None = None
+        self.stamp: tuple | None = None
+        self.checked = 0.0
+        self.pid = -1
+        self.duckdb: _DuckDB | None = None
+        self.postgres: _Postgres | None = None
 
-    def _aligned_now(self) -> pd.Timestamp:
-        # Aligning to the refresh interval lets every worker and host compute the same snapshot
-        # (and so share cache entries).
-        now = self.clock()
-        if self.refresh_seconds > 0:
-            now = now.floor(f"{self.refresh_seconds}s")
-        return now.as_unit("us")
+    def current(self) -> Manifest | None:
+        if time.monotonic() - self.checked < MANIFEST_CHECK_SECONDS and self.pid == os.getpid():
+            return self.manifest
+        stamp = manifest_stamp(self.data_dir)
+        if stamp != self.stamp or self.pid != os.getpid():
+            with self.lock:
+                if stamp != self.stamp or self.pid != os.getpid():
+                    self._engines_for_this_process()
+                    self.manifest = read_manifest(self.data_dir)
+                    self.stamp = stamp
+        self.checked = time.monotonic()
+        return self.manifest
 
-    def _stale(self) -> bool:
-        if self.current is None:
-            return True
-        return (
-            self.refresh_seconds > 0 and time.monotonic() - self.loaded_at >= self.refresh_seconds
-        )
+    def _engines_for_this_process(self) -> None:
+        # A connection made before gunicorn forked belongs to the master: make new ones.
+        if self.pid != os.getpid():
+            self.duckdb = _DuckDB(self.data_dir, self.threads, self.memory_limit)
+            self.postgres = _Postgres(self.sql_url) if self.sql_url else None
+            self.pid = os.getpid()
 
-    def snapshot(self) -> Snapshot:
-        if not self._stale():
-            return self.current
-        with self.lock:
-            if self._stale():
-                self._reload()
-            return self.current
-
-    def _reload(self) -> None:
-        now = self._aligned_now()
-        if self.current is None or self.current.as_of != now:
-            try:
-                self.current = self.source.load(now)
-                self.last_error = None
-            except Exception as error:  # any failure of a source must leave the last good data
-                self.last_error = f"{type(error).__name__}: {error}"
-                source_failed.send(self.source.name, error=error)
-                if self.current is None:
-                    raise
-                log.warning(
-                    "re-reading %s failed, serving data as of %s: %s",
-                    self.source.name,
-                    self.current.as_of,
-                    self.last_error,
-                )
-        self.loaded_at = time.monotonic()
+    def run(self, expression: ir.Expr) -> pd.DataFrame:
+        manifest = self.current()
+        names = {table.name for table in expression.op().find(ops.UnboundTable)}
+        if manifest is None or not manifest.loaded:
+            raise MissingTable(sorted(names)[0] if names else "data", NOT_LOADED_HINT)
+        for name in names:
+            if not manifest.holds(name):
+                raise MissingTable(name, manifest.hints.get(name, "no source provides it"))
+        in_sql = {name for name in names if name in manifest.sql_tables}
+        if in_sql and in_sql != names:
+            raise ValueError(f"one query cannot join {sorted(in_sql)} with {sorted(names - in_sql)}")
+        if in_sql:
+            frame = self.postgres.run(ibis.to_sql(expression, dialect="postgres"))
+        else:
+            self.duckdb.show(manifest, self.stamp)
+            frame = self.duckdb.run(ibis.to_sql(expression, dialect="duckdb"))
+        return _utc(frame)
 
 
 class DataStore:
-    """Flask extension holding each app's data source and current snapshot."""
+    """Flask extension: each app's store directory and engines."""
 
     def __init__(self, app: Flask | None = None) -> None:
         if app is not None:
             self.init_app(app)
 
-    def init_app(self, app: Flask, clock: Callable[[], pd.Timestamp] = utc_now) -> None:
+    def init_app(self, app: Flask, source_name: str | None = None) -> None:
         config = app.config
-        source = config.get("DATA_SOURCE_OBJECT") or source_from_setting(
-            str(config["DATA_SOURCE"]),
-            int(config["SIM_SEED"]),
-            int(config["SIM_SCALE"]),
-            config.get("METRIC_ALIASES"),
-            config.get("MODEL_TYPE_MAP"),
-        )
-        app.extensions[EXTENSION] = _AppData(source, int(config["REFRESH_SECONDS"]), clock)
+        data_dir = Path(config["DATA_DIR_PATH"])
+        app.extensions[EXTENSION] = _AppData(dict(config), data_dir, source_name or "")
 
     def _data(self) -> _AppData:
         return current_app.extensions[EXTENSION]
 
-    def snapshot(self) -> Snapshot:
-        return self._data().snapshot()
+    def manifest(self) -> Manifest | None:
+        """The generation in force, None before the first publication."""
+        return self._data().current()
+
+    def loaded(self) -> Manifest:
+        """The generation in force; MissingTable (a 'being read' hint) before the first."""
+        manifest = self.manifest()
+        if manifest is None or not manifest.loaded:
+            raise MissingTable("data", NOT_LOADED_HINT)
+        return manifest
+
+    def run(self, expression: ir.Expr) -> pd.DataFrame:
+        """Run an expression on the contract tables where they live; a small frame back."""
+        return self._data().run(expression)
+
+    def holds(self, table: str) -> bool:
+        manifest = self.manifest()
+        return manifest is not None and manifest.holds(table)
+
+    def require(self, table: str) -> None:
+        """Raise MissingTable (with the source's hint) unless the store holds `table`."""
+        manifest = self.loaded()
+        if not manifest.holds(table):
+            raise MissingTable(table, manifest.hints.get(table, "no source provides it"))
 
     def status(self) -> dict[str, object]:
+        """What the store holds, from the manifest alone (never a read of the source)."""
         data = self._data()
-        current = data.current
+        manifest = data.current()
+        now = pd.Timestamp.now(tz="UTC")
+        if manifest is None:
+            return {
+                "loaded": False,
+                "source": data.source_name,
+                "generation": 0,
+                "as_of": None,
+                "checked_at": None,
+                "age_seconds": None,
+                "last_error": None,
+                "tables": None,
+                "missing_tables": None,
+                "hints": {},
+                "errors_total": 0,
+                "source_reads_in_this_process": reads.count,
+            }
+        checked = None if manifest.checked_at is None else pd.Timestamp(manifest.checked_at)
+        tables = {name: manifest.rows(name) for name in manifest.tables if name in _CONTRACT}
+        tables.update({name: None for name in manifest.sql_tables})
         return {
-            "source": data.source.name,
-            "as_of": None if current is None else current.as_of.isoformat(),
-            "last_error": data.last_error,
-            **_contents(current, data.clock()),
+            "loaded": manifest.loaded,
+            "source": manifest.source or data.source_name,
+            "generation": manifest.generation,
+            "as_of": manifest.as_of,
+            "checked_at": manifest.checked_at,
+            "age_seconds": None if checked is None else round((now - checked).total_seconds(), 3),
+            "last_error": manifest.last_error,
+            "tables": tables if manifest.loaded else None,
+            "missing_tables": [name for name in _CONTRACT if not manifest.holds(name)]
+            if manifest.loaded
+            else None,
+            "hints": dict(manifest.hints),
+            "errors_total": manifest.errors_total,
+            "source_reads_in_this_process": reads.count,
         }
 
     def readiness(self) -> dict[str, object]:
-        """Whether data is loaded (loading it if due), how old it is, and the last read error."""
-        data = self._data()
-        try:
-            current = data.snapshot()
-        except Exception:  # the source failed and no data was ever loaded: not ready
-            current = None
-        age = None if current is None else (data.clock() - current.as_of).total_seconds()
-        return {
-            "loaded": current is not None,
-            "source": data.source.name,
-            "as_of": None if current is None else current.as_of.isoformat(),
-            "age_seconds": None if age is None else round(age, 3),
-            "last_error": data.last_error,
-            "tables": None if current is None else current.row_counts(),
-            "missing_tables": None if current is None else current.missing,
-        }
+        """Whether data is loaded, how old it is and the last read error (never reads)."""
+        return self.status()
 
 
-def _contents(current: Snapshot | None, now: pd.Timestamp) -> dict[str, object]:
-    """Rows per table, the missing tables and the data's age in seconds (None before a load)."""
-    if current is None:
-        return {"tables": None, "missing_tables": None, "age_seconds": None}
-    return {
-        "tables": current.row_counts(),
-        "missing_tables": current.missing,
-        "age_seconds": round((now - current.as_of).total_seconds(), 3),
-    }
+def _contract() -> tuple[str, ...]:
+    from simulator.schema import TABLES
 
+    return tuple(TABLES)
+
+
+_CONTRACT = _contract()
 
 store = DataStore()
+
+Clock = Callable[[], pd.Timestamp]

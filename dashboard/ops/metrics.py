@@ -23,11 +23,11 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from werkzeug.exceptions import HTTPException
 
 from dashboard.data.cache import cache_failed
-from dashboard.data.store import source_failed, store
+from dashboard.data.store import store
 
 CALLBACK_PATH = "/_dash-update-component"
 # Callback latencies run from a millisecond (no update) to seconds (a cold query on big data).
@@ -64,10 +64,6 @@ CACHE_ERRORS = Counter(
     "dashboard_cache_errors",
     "Cache backend operations that failed; the query was then computed from the source",
     ["operation"],
-)
-SOURCE_ERRORS = Counter(
-    "dashboard_source_errors",
-    "Failed reads of the data source (the last good data is served meanwhile)",
 )
 
 # Paths with a fixed meaning; every other GET serves the page shell.
@@ -109,10 +105,6 @@ def _count_cache_error(_backend: object, **extra: object) -> None:
     CACHE_ERRORS.labels(str(extra.get("operation"))).inc()
 
 
-def _count_source_error(_source: object, **_extra: object) -> None:
-    SOURCE_ERRORS.inc()
-
-
 def _callback_name(callback_map: dict, status_code: int) -> str:
     """The output string of a known callback, or 'unknown' (forged requests stay one label)."""
     if status_code >= 400:  # refused: its body may not even parse
@@ -141,6 +133,19 @@ class _DataFreshness:
         )
         loaded.add_metric([], 1.0 if self.status["loaded"] else 0.0)
         yield loaded
+        # The ingest counts its failed reads in the store's manifest, for every worker to tell.
+        errors = CounterMetricFamily(
+            "dashboard_source_errors",
+            "Failed reads of the data source (the last good data is served meanwhile)",
+            labels=[],
+        )
+        errors.add_metric([], float(self.status["errors_total"]))
+        yield errors
+        generation = GaugeMetricFamily(
+            "dashboard_data_generation", "The store's generation the workers serve", labels=[]
+        )
+        generation.add_metric([], float(self.status["generation"]))
+        yield generation
         if self.status["age_seconds"] is not None:
             age = GaugeMetricFamily(
                 "dashboard_data_age_seconds",
@@ -192,4 +197,3 @@ def init_app(app: Dash) -> None:
     cache_memoize_hit.connect(_count_hit, weak=False)
     cache_memoize_miss.connect(_count_miss, weak=False)
     cache_failed.connect(_count_cache_error, weak=False)
-    source_failed.connect(_count_source_error, weak=False)

@@ -183,8 +183,8 @@ class WithoutQualityTables:
     name = "simulator without quality tables"
     hidden = ("data_quality", "feature_samples")
 
-    def load(self, now: pd.Timestamp) -> Snapshot:
-        full = SimulatorSource(SEED).load(FIXED_NOW)
+    def read(self, now: pd.Timestamp, since: pd.Timestamp | None = None) -> Snapshot:
+        full = SimulatorSource(SEED).read(FIXED_NOW)
         tables = {name: table for name, table in full.tables.items() if name not in self.hidden}
         hints = {name: f"export {name} to the data directory" for name in self.hidden}
         return Snapshot(tables, full.as_of, self.name, hints=hints)

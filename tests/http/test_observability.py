@@ -27,10 +27,10 @@ class FailingSource:
         self.name = "failing test source"
         self.good = good
 
-    def load(self, now):
+    def read(self, now, since=None):
         if self.good > 0:
             self.good -= 1
-            return self.source.load(now)
+            return self.source.read(now, since)
         raise OSError("the data share is not mounted")
 
 

@@ -21,6 +21,7 @@ from dashboard.data import queries
 from dashboard.data.store import store
 from simulator import simulate
 from simulator.io import write_tables
+from dashboard.data.store import store
 from tests.conftest import SEED, testing_config
 from tests.serving.harness import Gunicorn, wait_for
 
@@ -68,7 +69,7 @@ def test_a_broken_file_keeps_the_last_good_data_with_a_warning_until_fixed(tmp_p
 
     def status():
         with app.server.app_context():
-            return shell.data_status(None, "/"), len(queries.snapshot().tables["alerts"])
+            return shell.data_status(None, "/"), store.status()["tables"]["alerts"]
 
     (updated, warning), alerts = status()
     assert updated.startswith("Data as of") and warning is None and alerts == 500

@@ -14,6 +14,7 @@ from dashboard.analysis import ab
 from dashboard.data import experiments, queries
 from dashboard.data.experiments import CONTROL, RATE_COLUMNS, TREATMENT
 from simulator.schema import MODEL_TYPES
+from tests.helpers import stored_table
 
 pytestmark = pytest.mark.usefixtures("app_context")
 
@@ -21,7 +22,7 @@ EXPERIMENT_IDS = ["EXP-001", "EXP-002", "EXP-003", "EXP-004", "EXP-005", "EXP-00
 
 
 def raw_alerts() -> pd.DataFrame:
-    return queries.snapshot().table("experiment_alerts")
+    return stored_table("experiment_alerts")
 
 
 def raw_arm_counts(rows: pd.DataFrame, arm_of: pd.Series) -> pd.DataFrame:

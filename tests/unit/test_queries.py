@@ -10,12 +10,13 @@ import pytest
 from dashboard.data import quality, queries
 from dashboard.data.filters import MODEL_LABELS, TIME_RANGES, Window, window_for
 from simulator.schema import MODEL_TYPES
+from tests.helpers import stored_table
 
 pytestmark = pytest.mark.usefixtures("app_context")
 
 
 def as_of() -> pd.Timestamp:
-    return queries.snapshot().as_of
+    return queries.as_of()
 
 
 @pytest.mark.parametrize("range_key", list(TIME_RANGES))
@@ -66,7 +67,7 @@ def test_unknown_session_is_a_clear_value_error():
 
 
 def test_time_slice_equals_a_full_scan():
-    alerts = queries.snapshot().table("alerts")
+    alerts = stored_table("alerts")
     span = Window(as_of() - pd.Timedelta(days=3), as_of() - pd.Timedelta(days=1))
     sliced = queries.time_slice(alerts, "timestamp", span)
     scanned = alerts[(alerts["timestamp"] >= span.start) & (alerts["timestamp"] < span.end)]
@@ -74,7 +75,7 @@ def test_time_slice_equals_a_full_scan():
 
 
 def test_equal_requests_share_one_cache_entry():
-    with mock.patch.object(queries, "time_slice", wraps=queries.time_slice) as spy:
+    with mock.patch.object(queries, "fetch", wraps=queries.fetch) as spy:
         first = queries.sessions_in_range("7d", "threat_detection")
         calls = spy.call_count
         again = queries.sessions_in_range("7d", "threat_detection")
@@ -160,10 +161,25 @@ def test_total_samples_in_the_last_30_days_is_of_the_briefs_order():
 
 def test_resource_trends_cover_every_gpu_and_respect_the_model_filter():
     trends = queries.resource_trends("24h", "all")
-    assert set(trends["gpu_id"]) == set(queries.snapshot().table("resource_usage")["gpu_id"])
+    assert set(trends["gpu_id"]) == set(stored_table("resource_usage")["gpu_id"])
     busy = queries.resource_summary("7d", "threat_detection")
     assert 0.70 <= busy["gpu_util_training"] <= 0.95
-    assert busy["busy_share"] == pytest.approx(1.0)
+
+
+def test_busy_share_of_a_model_is_its_share_of_all_fleet_gpu_minutes():
+    span = queries.window("7d")
+    usage = stored_table("resource_usage")
+    usage = usage[(usage["timestamp"] >= span.start) & (usage["timestamp"] < span.end)]
+    sessions = stored_table("training_sessions").set_index("session_id")["model_type"]
+    models = usage["session_id"].map(sessions)
+    shares = {}
+    for model in MODEL_TYPES:
+        expected = (models == model).sum() / len(usage)
+        shares[model] = queries.resource_summary("7d", model)["busy_share"]
+        assert shares[model] == pytest.approx(expected)
+        assert shares[model] < 1.0
+    everything = queries.resource_summary("7d", "all")["busy_share"]
+    assert sum(shares.values()) == pytest.approx(everything)
 
 
 def test_the_current_version_is_the_latest_stable_release():

@@ -11,7 +11,7 @@ import pytest
 from dashboard import create_app
 from dashboard.callbacks import shell
 from dashboard.data import experiments, quality, queries
-from dashboard.data.directory_source import DirectorySource
+from dashboard.data.sources.directory import DirectorySource
 from dashboard.data.sources import (
     CombinedSource,
     MissingTable,
@@ -19,10 +19,12 @@ from dashboard.data.sources import (
     Snapshot,
     source_from_setting,
 )
-from dashboard.data.validation import DataValidationError
+from dashboard.data.sources.validation import DataValidationError
 from simulator.__main__ import main as simulator_cli
 from simulator.io import write_tables
 from simulator.schema import TABLES
+from dashboard.data.store import store
+from tests.helpers import stored_table
 from tests.conftest import FIXED_NOW, SEED, FixedTimeSource, testing_config
 
 
@@ -40,7 +42,7 @@ def app_on(source) -> object:
 @pytest.fixture(scope="module")
 def simulated(app):
     with app.server.app_context():
-        return queries.snapshot()
+        return {name: stored_table(name) for name in TABLES}
 
 
 # Snapshots and missing tables
@@ -54,12 +56,6 @@ def test_a_missing_table_raises_missing_table_with_its_hint():
     with pytest.raises(MissingTable):
         snapshot.tables["alerts"]  # the mapping too: never a bare KeyError
     assert snapshot.missing == list(TABLES)
-
-
-def test_snapshot_version_carries_the_content_token():
-    one = Snapshot({}, FIXED_NOW, "dir", token="a")
-    assert one.version != Snapshot({}, FIXED_NOW, "dir", token="b").version
-    assert one.version == Snapshot({}, FIXED_NOW, "dir", token="a").version
 
 
 def test_queries_on_a_partial_directory_raise_missing_table(tmp_path, simulated):
@@ -88,10 +84,10 @@ def test_queries_on_a_partial_directory_raise_missing_table(tmp_path, simulated)
 def test_an_export_round_trips_to_the_same_tables_and_numbers(fmt, tmp_path, app, simulated):
     directory_app = app_on(DirectorySource(export(tmp_path, fmt)))
     with directory_app.server.app_context():
-        loaded = queries.snapshot()
-        assert loaded.problems == () and loaded.missing == []
+        status = store.status()
+        assert status["last_error"] is None and status["missing_tables"] == []
         for name in TABLES:
-            pd.testing.assert_frame_equal(loaded.tables[name], simulated.tables[name])
+            pd.testing.assert_frame_equal(stored_table(name), simulated[name], obj=name)
         from_directory = numbers_shown()
     with app.server.app_context():
         from_simulator = numbers_shown()
@@ -107,7 +103,7 @@ def test_an_export_round_trips_to_the_same_tables_and_numbers(fmt, tmp_path, app
 def numbers_shown() -> dict[str, object]:
     """What the pages compute, for a few filters."""
     return {
-        "as_of": queries.snapshot().as_of,
+        "as_of": queries.as_of(),
         "sessions": queries.sessions_in_range("30d", "all"),
         "session_trends": queries.session_trends("90d", "threat_detection"),
         "active": queries.active_sessions(),
@@ -127,7 +123,7 @@ def numbers_shown() -> dict[str, object]:
 
 @pytest.fixture(scope="module")
 def small_tables(simulated) -> dict[str, pd.DataFrame]:
-    return {name: frame.head(200) for name, frame in simulated.tables.items()}
+    return {name: frame.head(200) for name, frame in simulated.items()}
 
 
 def test_an_unchanged_directory_is_not_parsed_again(tmp_path, small_tables, monkeypatch):
@@ -136,7 +132,7 @@ def test_an_unchanged_directory_is_not_parsed_again(tmp_path, small_tables, monk
     first = source.load(FIXED_NOW)
     parsed = []
     monkeypatch.setattr(
-        "dashboard.data.directory_source.read_table_file",
+        "dashboard.data.sources.directory.read_table_file",
         lambda path, table: parsed.append(path.name) or pytest.fail("re-parsed"),
     )
     second = source.load(FIXED_NOW + pd.Timedelta(seconds=30))
@@ -152,7 +148,7 @@ def test_a_changed_file_changes_the_version_and_is_read_again(tmp_path, small_ta
     path = tmp_path / "alerts.parquet"
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
     after = source.load(FIXED_NOW)
-    assert len(after.tables["alerts"]) == 50 and after.version != before.version
+    assert len(after.tables["alerts"]) == 50 and after.token != before.token
     assert after.tables["training_sessions"] is before.tables["training_sessions"]
 
 

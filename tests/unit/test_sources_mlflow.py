@@ -15,10 +15,12 @@ from benchmarks.processes import free_port
 from dashboard import create_app
 from dashboard.callbacks import overview, session_grid, training
 from dashboard.data import queries
-from dashboard.data.mlflow_source import MlflowSource
+from dashboard.data.sources.mlflow import MlflowSource
 from dashboard.data.sources import MissingTable, source_from_setting
-from dashboard.data.validation import DataValidationError
+from dashboard.data.sources.validation import DataValidationError
 from simulator.io import write_tables
+from simulator.schema import TABLES
+from tests.helpers import stored_table
 from tests.conftest import FIXED_NOW, SEED, FixedTimeSource, testing_config
 
 MINUTE_MS = 60_000
@@ -270,10 +272,10 @@ def test_training_drill_down_shows_a_run_its_status_and_curves(mlflow_app, runs)
 def combined_app(store_uri, tmp_path_factory, app):
     """MLflow for the training tables plus an export of the SOC tables, as a team would run it."""
     directory = tmp_path_factory.mktemp("soc-exports")
+    soc = [name for name in TABLES if not name.startswith(("training_", "resource_"))]
     with app.server.app_context():
-        tables = queries.snapshot().tables
-    soc = [name for name in tables if not name.startswith(("training_", "resource_"))]
-    write_tables({name: tables[name] for name in soc}, directory, "parquet")
+        tables = {name: stored_table(name) for name in soc}
+    write_tables(tables, directory, "parquet")
     source = source_from_setting(f"mlflow:{store_uri};{directory}", SEED, 1, ALIASES)
     return create_app(testing_config(DATA_SOURCE_OBJECT=FixedTimeSource(source, FIXED_NOW)))
 

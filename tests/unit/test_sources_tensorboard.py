@@ -19,7 +19,7 @@ from dashboard import create_app
 from dashboard.callbacks import training
 from dashboard.data import queries
 from dashboard.data.sources import MissingTable
-from dashboard.data.tensorboard_source import TensorBoardSource
+from dashboard.data.sources.tensorboard import TensorBoardSource
 from tests.conftest import FIXED_NOW, FixedTimeSource, testing_config
 
 # More than TensorBoard's default reservoir (500 tensors per tag) keeps, to prove none is dropped.

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dashboard.data.directory_source import DirectorySource, read_table_file
-from dashboard.data.validation import DataValidationError, table_schema, validate_table
+from dashboard.data.sources.directory import DirectorySource, read_table_file
+from dashboard.data.sources.validation import DataValidationError, table_schema, validate_table
 from simulator import simulate
 from simulator.io import write_tables
 from simulator.schema import TABLES

@@ -13,7 +13,7 @@ TF2-style (tensor summaries) or PyTorch/TF1-style (simple values).
 - Event files carry no run status: a run whose last point is less than `ACTIVE_MINUTES` old
   is active, otherwise completed. Start and end are its first and last event times.
 - Scalar tags -> training_metrics through the metric aliases; tags named like MLflow's system
-  metrics -> resource_usage (see `dashboard.data.training_runs`).
+  metrics -> resource_usage (see `dashboard.data.sources.training_runs`).
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from dashboard.data.metric_aliases import MetricNames, ModelTypes
-from dashboard.data.sources import ReadingSource, Snapshot
-from dashboard.data.training_runs import (
+from dashboard.data.sources.metric_aliases import MetricNames, ModelTypes
+from dashboard.data.sources.base import ReadingSource, Snapshot
+from dashboard.data.sources.training_runs import (
     POINT_COLUMNS,
     Run,
     empty_points,
@@ -77,7 +77,7 @@ class TensorBoardSource(ReadingSource):
         # run folder -> (event files' names, sizes and times, (first event time, points))
         self._read: dict[Path, tuple[object, tuple[float, pd.DataFrame]]] = {}
 
-    def read(self, now: pd.Timestamp) -> Snapshot:
+    def read(self, now: pd.Timestamp, since: pd.Timestamp | None = None) -> Snapshot:
         if not self.log_dir.is_dir():
             raise FileNotFoundError(f"TensorBoard log dir {self.log_dir} is gone")
         runs: list[Run] = []

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from dashboard.data.metric_aliases import MetricNames
-from dashboard.data.sources import Snapshot, content_token
-from dashboard.data.validation import Problem, validate_table
+from dashboard.data.sources.metric_aliases import MetricNames
+from dashboard.data.sources.base import Snapshot, content_token
+from dashboard.data.sources.validation import Problem, validate_table
 from simulator.schema import TABLES
 
 POINT_COLUMNS = ["session_id", "key", "step", "timestamp", "value"]

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from dashboard.data.sources import ReadingSource, Snapshot, content_token
-from dashboard.data.validation import Problem, csv_line, row_number, validate_table
+from dashboard.data.sources.base import ReadingSource, Snapshot, content_token
+from dashboard.data.sources.validation import Problem, csv_line, row_number, validate_table
 from simulator.io import FORMATS
 from simulator.schema import TABLES
 
@@ -57,7 +57,7 @@ class DirectorySource(ReadingSource):
         # table -> ((file name, mtime, size), conformed table) of the last good read
         self._parsed: dict[str, tuple[tuple[str, int, int], pd.DataFrame]] = {}
 
-    def read(self, now: pd.Timestamp) -> Snapshot:
+    def read(self, now: pd.Timestamp, since: pd.Timestamp | None = None) -> Snapshot:
         if not self.directory.is_dir():
             raise FileNotFoundError(f"data directory {self.directory} is gone")
         tables: dict[str, pd.DataFrame] = {}

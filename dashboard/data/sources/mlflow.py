@@ -10,7 +10,7 @@ local store (`sqlite:///mlflow.db`). Needs the `mlflow` extra (`pip install .[ml
 - Status: RUNNING and SCHEDULED -> active, FINISHED -> completed, FAILED and KILLED -> failed
   (reason: the tag `failure_reason`, else the MLflow status).
 - Metric histories (every point) -> training_metrics, through the metric aliases; MLflow's
-  system metrics -> resource_usage (see `dashboard.data.training_runs`).
+  system metrics -> resource_usage (see `dashboard.data.sources.training_runs`).
 - Only training tables: the others are missing (combine with a directory to add them).
 
 A finished run is fetched once; only runs that are still active, or changed, are fetched again.
@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from dashboard.data.metric_aliases import MetricNames, ModelTypes
-from dashboard.data.sources import ReadingSource, Snapshot
-from dashboard.data.training_runs import (
+from dashboard.data.sources.metric_aliases import MetricNames, ModelTypes
+from dashboard.data.sources.base import ReadingSource, Snapshot
+from dashboard.data.sources.training_runs import (
     POINT_COLUMNS,
     Run,
     empty_points,
@@ -92,7 +92,7 @@ class MlflowSource(ReadingSource):
         # run id -> (fingerprint, points) of finished runs already fetched
         self._fetched: dict[str, tuple[object, pd.DataFrame]] = {}
 
-    def read(self, now: pd.Timestamp) -> Snapshot:
+    def read(self, now: pd.Timestamp, since: pd.Timestamp | None = None) -> Snapshot:
         runs: list[Run] = []
         points: list[pd.DataFrame] = [empty_points()]
         skipped: dict[str, list[str]] = defaultdict(list)

@@ -1,0 +1,448 @@
+"""The ingest: reads the source, once per host and never inside a request, into the store.
+
+One `Ingester` per data directory (a file lock makes the others wait): every refresh it asks
+the source for the rows since the last settled moment, merges them into the time partitions
+of each table (dashboard.data.manifest), computes the rollup cells of every partition it
+writes (dashboard.data.cells), and publishes the new generation atomically. A read that
+fails, or whose rows break the contract, publishes nothing but the error: the workers keep
+serving the last good generation and say why. A read that changes nothing keeps the
+generation, so no cache entry goes stale.
+
+gunicorn's master starts it as a process of its own (`python -m dashboard.data.ingest`);
+tests and the development server run `ingest_once` inline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import functools
+import hashlib
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import duckdb
+import ibis
+import numpy as np
+import pandas as pd
+
+from dashboard.data import cells
+from dashboard.data.manifest import (
+    PARTITION_COLUMNS,
+    WHOLE,
+    Manifest,
+    Part,
+    read_manifest,
+    write_manifest,
+)
+from dashboard.data.sources import MissingTable, Snapshot, Source, load
+from dashboard.data.tables import CELL_SCHEMAS, contract_table
+from simulator.schema import TABLES, conform
+
+log = logging.getLogger(__name__)
+
+# Replaced files stay this long, for queries that started on the generation before.
+RETIRE_AFTER = pd.Timedelta(minutes=2)
+US_PER_DAY = 86_400_000_000
+CELLS_OF = {
+    "alerts": ("alert_cells",),
+    "resource_usage": ("fleet_cells", "gpu_cells"),
+}
+_LOCKS: dict[Path, threading.Lock] = {}
+CELL_DTYPES = {
+    name: {
+        column: {"string": "string", "int64": "int64", "float64": "float64"}[str(dtype)]
+        for column, dtype in schema.items()
+    }
+    for name, schema in CELL_SCHEMAS.items()
+}
+
+
+def utc_now() -> pd.Timestamp:
+    return pd.Timestamp.now(tz="UTC").as_unit("us")
+
+
+def digest(frame: pd.DataFrame) -> str:
+    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    return hashlib.sha256(hashed.tobytes() + repr(list(frame.columns)).encode()).hexdigest()[:20]
+
+
+def partition_keys(times: pd.Series, settled_before: pd.Timestamp | None) -> np.ndarray:
+    """Each row's partition: its UTC month once the month is settled, else its UTC day."""
+    days = times.array.asi8 // US_PER_DAY
+    unique, where = np.unique(days, return_inverse=True)
+    starts = pd.to_datetime(unique * US_PER_DAY, unit="us", utc=True)
+    keys = np.asarray(starts.strftime("%Y-%m-%d"), dtype=object)
+    if settled_before is not None:
+        month_ends = (starts.tz_localize(None).to_period("M") + 1).start_time.tz_localize("UTC")
+        settled = np.asarray(month_ends <= settled_before)
+        keys[settled] = np.asarray(starts.strftime("%Y-%m"), dtype=object)[settled]
+    return keys[where]
+
+
+def _is_settled(key: str, settled_before: pd.Timestamp | None) -> bool:
+    if settled_before is None or key == WHOLE:
+        return False
+    start = pd.Timestamp(key + ("-01" if len(key) == 7 else ""), tz="UTC")
+    end = start + (pd.offsets.MonthBegin(1) if len(key) == 7 else pd.Timedelta(days=1))
+    return end <= settled_before
+
+
+class Ingester:
+    """Reads `source` into the store in `data_dir` (see the module docstring)."""
+
+    def __init__(
+        self,
+        source: Source,
+        data_dir: Path,
+        clock: Callable[[], pd.Timestamp] = utc_now,
+    ) -> None:
+        self.source = source
+        self.data_dir = Path(data_dir)
+        self.clock = clock
+        self.engine = duckdb.connect(config={"threads": 2})
+        self.engine.execute("SET TimeZone='UTC'")
+        self._sessions_files: list[str] | None = None
+
+    # One ingest
+
+    def run_once(self) -> Manifest:
+        """Read the source once and publish what changed; return the manifest in force."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with self._locked():
+            previous = read_manifest(self.data_dir) or Manifest()
+            now = self.clock()
+            fresh = self._needs_reset(previous, now)
+            if fresh:
+                previous = Manifest(errors_total=previous.errors_total)
+            since = None if fresh else _time(previous.settled_before)
+            try:
+                snapshot = load(self.source, now, since)
+                manifest = self._merged(previous, snapshot, now)
+            except Exception as error:  # any failure of a source must leave the last good data
+                manifest = self._failed(previous, error, now)
+            self._retire_old(manifest, now)
+            write_manifest(self.data_dir, manifest)
+            return manifest
+
+    def _needs_reset(self, previous: Manifest, now: pd.Timestamp) -> bool:
+        """Start over for another source, or when the clock went back (a simulated clock
+        restarted at an earlier moment): the stored rows are not this source's past."""
+        if not previous.loaded:
+            return True
+        return previous.source != self.source.name or previous.as_of_time() > now
+
+    def _failed(self, previous: Manifest, error: Exception, now: pd.Timestamp) -> Manifest:
+        previous.last_error = f"{type(error).__name__}: {error}"
+        previous.failed_at = now.isoformat()
+        previous.errors_total += 1
+        previous.source = previous.source or self.source.name
+        if previous.loaded:
+            log.warning(
+                "re-reading %s failed, serving data as of %s: %s",
+                self.source.name,
+                previous.as_of,
+                previous.last_error,
+            )
+        else:
+            log.error(
+                "reading %s failed, no data yet: %s",
+                self.source.name,
+                previous.last_error,
+                exc_info=error,
+            )
+        return previous
+
+    def _merged(self, previous: Manifest, snapshot: Snapshot, now: pd.Timestamp) -> Manifest:
+        settled = snapshot.settled_before
+        tables: dict[str, list[Part]] = {}
+        retired: list[str] = []
+        changed_tables: set[str] = set()
+        for name in TABLES:
+            old = previous.tables.get(name, [])
+            try:
+                rows = snapshot.table(name)
+            except MissingTable:
+                retired.extend(part.file for part in old)
+                changed_tables.update([name] if old else [])
+                continue
+            if name not in PARTITION_COLUMNS:
+                parts = self._whole(name, rows, old)
+            elif snapshot.since is None:
+                parts = self._repartitioned(name, rows, old, settled)
+            else:
+                parts = self._appended(name, rows, old, snapshot.since)
+            parts = self._compacted(name, parts, settled)
+            new_files = {part.file for part in parts}
+            retired.extend(part.file for part in old if part.file not in new_files)
+            if {part.file for part in old} != new_files:
+                changed_tables.add(name)
+            tables[name] = parts
+        self._update_cells(tables, previous, changed_tables, retired, settled)
+        hints = dict(snapshot.hints)
+        changed = bool(changed_tables) or hints != previous.hints or not previous.loaded
+        manifest = Manifest(
+            generation=previous.generation + (1 if changed else 0),
+            source=self.source.name,
+            as_of=snapshot.as_of.isoformat() if changed else previous.as_of,
+            checked_at=now.isoformat(),
+            settled_before=None if settled is None else settled.isoformat(),
+            token=snapshot.token,
+            tables=tables,
+            hints=hints,
+            notes=list(snapshot.notes),
+            errors_total=previous.errors_total,
+            retired=[*previous.retired, *((file, now.isoformat()) for file in retired)],
+        )
+        if previous.last_error:
+            log.warning("reading %s works again", self.source.name)
+        return manifest
+
+    # Partitions of one table
+
+    def _write(self, table: str, key: str, rows: pd.DataFrame, settled: bool) -> Part:
+        folder = self.data_dir / table
+        folder.mkdir(exist_ok=True)
+        name = f"{table}/{key}.{uuid.uuid4().hex[:12]}.parquet"
+        temporary = self.data_dir / f"{name}.tmp"
+        rows.to_parquet(temporary, index=False)
+        os.replace(temporary, self.data_dir / name)
+        return Part(key, name, len(rows), digest(rows), settled)
+
+    def _read(self, part: Part) -> pd.DataFrame:
+        return pd.read_parquet(self.data_dir / part.file)
+
+    def _whole(self, name: str, rows: pd.DataFrame, old: list[Part]) -> list[Part]:
+        rows = conform(name, rows)
+        if len(old) == 1 and old[0].digest == digest(rows):
+            return old
+        return [self._write(name, WHOLE, rows, settled=False)]
+
+    def _partitions(
+        self, name: str, rows: pd.DataFrame, settled_before: pd.Timestamp | None
+    ) -> Iterator[tuple[str, pd.DataFrame]]:
+        column = PARTITION_COLUMNS[name]
+        rows = conform(name, rows).sort_values(column, kind="stable", ignore_index=True)
+        if rows.empty:
+            yield "empty", rows
+            return
+        keys = partition_keys(rows[column], settled_before)
+        for key, group in rows.groupby(keys, sort=True):
+            yield str(key), group.reset_index(drop=True)
+
+    def _repartitioned(
+        self, name: str, rows: pd.DataFrame, old: list[Part], settled: pd.Timestamp | None
+    ) -> list[Part]:
+        """A whole table read again: write only the partitions whose rows changed."""
+        kept = {part.partition: part for part in old}
+        parts = []
+        for key, group in self._partitions(name, rows, settled):
+            before = kept.get(key)
+            if before is not None and before.digest == digest(group):
+                parts.append(before)
+            else:
+                parts.append(self._write(name, key, group, _is_settled(key, settled)))
+        return parts
+
+    def _appended(
+        self, name: str, rows: pd.DataFrame, old: list[Part], since: pd.Timestamp
+    ) -> list[Part]:
+        """Rows from `since` on: they replace what the partitions from since's day held."""
+        column = PARTITION_COLUMNS[name]
+        first_open = since.strftime("%Y-%m-%d")
+        kept = [part for part in old if part.partition < first_open or len(part.partition) == 7]
+        reopened = [part for part in old if part not in kept and part.partition != "empty"]
+        frames = [rows]
+        for part in reopened:
+            earlier = self._read(part)
+            frames.append(earlier[(earlier[column] < since).to_numpy()])
+        merged = pd.concat([frame for frame in frames if len(frame)] or [rows], ignore_index=True)
+        if merged.empty and kept:
+            return kept
+        before = {part.partition: part for part in reopened}
+        parts = list(kept)
+        for key, group in self._partitions(name, merged, None):
+            same = before.get(key)
+            if same is not None and same.digest == digest(group):
+                parts.append(same)
+            else:
+                parts.append(self._write(name, key, group, settled=False))
+        return parts
+
+    def _compacted(
+        self, name: str, parts: list[Part], settled: pd.Timestamp | None
+    ) -> list[Part]:
+        """Merge the day partitions of each settled month into one month partition."""
+        months: dict[str, list[Part]] = {}
+        for part in parts:
+            if len(part.partition) == 10 and _is_settled(part.partition[:7], settled):
+                months.setdefault(part.partition[:7], []).append(part)
+        if not months:
+            return parts
+        merged_away = {part.file for days in months.values() for part in days}
+        result = [part for part in parts if part.file not in merged_away]
+        for month, days in months.items():
+            rows = pd.concat([self._read(part) for part in days], ignore_index=True)
+            result.append(self._write(name, month, rows, settled=True))
+        return sorted(result, key=lambda part: part.partition)
+
+    # Rollup cells
+
+    def _update_cells(
+        self,
+        tables: dict[str, list[Part]],
+        previous: Manifest,
+        changed_tables: set[str],
+        retired: list[str],
+        settled: pd.Timestamp | None,
+    ) -> None:
+        """Cells for every partition of alerts and resource_usage that was written (all of
+        them when the sessions changed: resource cells carry the sessions' model types)."""
+        sessions_changed = "training_sessions" in changed_tables
+        for table, cell_tables in CELLS_OF.items():
+            raw_parts = tables.get(table)
+            for cell_table in cell_tables:
+                old = {part.partition: part for part in previous.tables.get(cell_table, [])}
+                if raw_parts is None or (
+                    table == "resource_usage" and "training_sessions" not in tables
+                ):
+                    retired.extend(part.file for part in old.values())
+                    continue
+                parts = []
+                for raw in raw_parts:
+                    before = old.get(raw.partition)
+                    unchanged = before is not None and before.digest == raw.digest
+                    if unchanged and not (table == "resource_usage" and sessions_changed):
+                        parts.append(before)
+                        continue
+                    cell_rows = self._cells(cell_table, self._read(raw), tables)
+                    part = self._write(cell_table, raw.partition, cell_rows, raw.settled)
+                    part.digest = raw.digest
+                    parts.append(part)
+                files = {part.file for part in parts}
+                retired.extend(part.file for part in old.values() if part.file not in files)
+                if files != {part.file for part in old.values()}:
+                    changed_tables.add(cell_table)
+                tables[cell_table] = parts
+
+    def _cells(
+        self, cell_table: str, rows: pd.DataFrame, tables: dict[str, list[Part]]
+    ) -> pd.DataFrame:
+        engine = self.engine
+        if cell_table == "alert_cells":
+            engine.register("alerts", rows)
+        else:
+            files = [str(self.data_dir / part.file) for part in tables["training_sessions"]]
+            if self._sessions_files != files:
+                engine.execute(
+                    "CREATE OR REPLACE TEMP TABLE training_sessions AS "
+                    f"SELECT session_id, model_type FROM read_parquet({files!r})"
+                )
+                self._sessions_files = files
+            engine.register("resource_usage", rows)
+        frame = engine.execute(_cells_sql(cell_table)).df()
+        frame = frame.sort_values(list(frame.columns[:2]), ignore_index=True)
+        return frame.astype(CELL_DTYPES[cell_table])
+
+    # Housekeeping
+
+    def _retire_old(self, manifest: Manifest, now: pd.Timestamp) -> None:
+        """Delete replaced files once no query can still be reading them."""
+        keep = []
+        for file, retired_at in manifest.retired:
+            if now - pd.Timestamp(retired_at) >= RETIRE_AFTER or now < pd.Timestamp(retired_at):
+                with contextlib.suppress(FileNotFoundError):
+                    (self.data_dir / file).unlink()
+            else:
+                keep.append((file, retired_at))
+        manifest.retired = keep
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """One ingest at a time per data directory: across threads and processes."""
+        lock = _LOCKS.setdefault(self.data_dir.resolve(), threading.Lock())
+        with lock, open(self.data_dir / "ingest.lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # The ingest process
+
+    def serve(self, interval: float, should_stop: Callable[[], bool]) -> None:
+        """Ingest every `interval` seconds (aligned to the clock) until `should_stop`."""
+        while not should_stop():
+            started = time.monotonic()
+            manifest = self.run_once()
+            log.info(
+                "ingest: generation %d as of %s in %.2f s",
+                manifest.generation,
+                manifest.as_of,
+                time.monotonic() - started,
+            )
+            if interval <= 0:
+                return
+            pause = interval - time.time() % interval
+            deadline = time.monotonic() + pause
+            while time.monotonic() < deadline and not should_stop():
+                time.sleep(min(0.5, max(deadline - time.monotonic(), 0)))
+
+
+@functools.cache
+def _cells_sql(cell_table: str) -> str:
+    """The SQL that computes a cell table from its raw table (compiled once)."""
+    if cell_table == "alert_cells":
+        expression = cells.alert_cells(contract_table("alerts"))
+    else:
+        build = cells.fleet_cells if cell_table == "fleet_cells" else cells.gpu_cells
+        expression = build(contract_table("resource_usage"), contract_table("training_sessions"))
+    return ibis.to_sql(expression, dialect="duckdb")
+
+
+def _time(value: str | None) -> pd.Timestamp | None:
+    return None if value is None else pd.Timestamp(value)
+
+
+# Building an ingester from the app's settings
+
+
+class SimulatedClock:
+    """A clock that starts at `start` and advances in real time from its creation."""
+
+    def __init__(self, start: pd.Timestamp) -> None:
+        self.start = start
+        self.created = time.time()
+
+    def __call__(self) -> pd.Timestamp:
+        return (self.start + pd.Timedelta(seconds=time.time() - self.created)).as_unit("us")
+
+
+def source_for(config: dict) -> Source:
+    from dashboard.data.sources import source_from_setting
+
+    source = config.get("DATA_SOURCE_OBJECT")
+    if source is not None:
+        return source
+    return source_from_setting(
+        str(config["DATA_SOURCE"]),
+        int(config["SIM_SEED"]),
+        int(config["SIM_SCALE"]),
+        config.get("METRIC_ALIASES"),
+        config.get("MODEL_TYPE_MAP"),
+    )
+
+
+def ingester_for(config: dict, source: Source | None = None) -> Ingester:
+    """The ingester of the app's settings: its source, store directory and clock."""
+    from dashboard.data.store import data_dir_for
+
+    source = source or source_for(config)
+    start = config.get("SIM_CLOCK_START")
+    clock = SimulatedClock(pd.Timestamp(start)) if start else utc_now
+    return Ingester(source, data_dir_for(config["DATA_DIR"], source.name), clock)

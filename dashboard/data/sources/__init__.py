@@ -1,0 +1,95 @@
+"""Data sources: each turns where the data lives into the contract tables as of a moment.
+
+`DASHBOARD_DATA_SOURCE` names one (see `source_from_setting`):
+
+- `simulator`: the built-in simulator (default; `sources.simulator`);
+- a directory path: one `<table>.parquet` or `<table>.csv` per contract table, in the format of
+  `python -m simulator export` (`sources.directory`);
+- `mlflow:<tracking URI>`: training runs from MLflow (`sources.mlflow`);
+- `tensorboard:<log dir>`: training runs from TensorBoard event files (`sources.tensorboard`);
+- several of these joined by `;` (`mlflow:sqlite:///runs.db;/srv/soc-exports`): each table comes
+  from the first of them that holds it (`sources.combined`).
+
+A `postgresql://…` database is not a source: it is a store queried in place (dashboard.data.store).
+Only the ingest (dashboard.data.ingest) reads sources; the protocol is in `sources.base`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from dashboard.data.sources.base import (
+    SEPARATOR,
+    MissingTable,
+    ReadingSource,
+    Snapshot,
+    Source,
+    Tables,
+    content_token,
+    load,
+    read_source,
+    reads,
+)
+from dashboard.data.sources.combined import CombinedSource
+from dashboard.data.sources.simulator import SimulatorSource
+
+SQL_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
+
+
+def is_sql_store(setting: str) -> bool:
+    """Whether a part of DASHBOARD_DATA_SOURCE names a SQL database queried in place."""
+    return setting.strip().lower().startswith(SQL_SCHEMES)
+
+
+def source_from_setting(
+    setting: str,
+    seed: int,
+    scale: int,
+    metric_aliases: Mapping[str, str] | None = None,
+    model_type_map: Mapping[str, str] | None = None,
+) -> Source:
+    """Build the source that `DASHBOARD_DATA_SOURCE` names (ValueError if it cannot be)."""
+    setting = setting.strip()
+    if SEPARATOR in setting:
+        parts = [part for part in setting.split(SEPARATOR) if part.strip()]
+        return CombinedSource(
+            [
+                source_from_setting(part, seed, scale, metric_aliases, model_type_map)
+                for part in parts
+            ]
+        )
+    if setting == "simulator":
+        return SimulatorSource(seed, scale)
+    if setting.startswith("mlflow:"):
+        from dashboard.data.sources.mlflow import MlflowSource
+
+        return MlflowSource(setting.removeprefix("mlflow:"), metric_aliases, model_type_map)
+    if setting.startswith("tensorboard:"):
+        from dashboard.data.sources.tensorboard import TensorBoardSource
+
+        return TensorBoardSource(
+            setting.removeprefix("tensorboard:"), metric_aliases, model_type_map
+        )
+    if not setting:
+        raise ValueError("DASHBOARD_DATA_SOURCE is empty; use 'simulator'")
+    from dashboard.data.sources.directory import DirectorySource
+
+    return DirectorySource(setting)
+
+
+__all__ = [
+    "SEPARATOR",
+    "CombinedSource",
+    "MissingTable",
+    "ReadingSource",
+    "Snapshot",
+    "SimulatorSource",
+    "Source",
+    "Tables",
+    "content_token",
+    "is_sql_store",
+    "load",
+    "read_source",
+    "reads",
+    "source_from_setting",
+]

@@ -1,0 +1,56 @@
+"""The built-in simulator as a source: live data that ends at `now`, read a day at a time.
+
+The simulator's past never changes (see the simulator package): rows older than its settle
+time are final. So after the first read the ingest asks only for the rows since the last
+settled moment, and the simulator generates only the days those rows fall on.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dashboard.data.sources.base import ReadingSource, Snapshot
+from simulator import HISTORY_DAYS, SETTLE_TIME, day_rows, reference_tables
+from simulator.schema import TABLES, TIME_COLUMNS
+
+ONE_DAY = pd.Timedelta(days=1)
+
+
+class SimulatorSource(ReadingSource):
+    """The built-in simulator: live data that ends at `now`, the last HISTORY_DAYS days."""
+
+    def __init__(self, seed: int, scale: int = 1) -> None:
+        self.seed = seed
+        self.scale = scale
+        self.name = f"simulator(seed={seed}, scale={scale})"
+
+    def read(self, now: pd.Timestamp, since: pd.Timestamp | None = None) -> Snapshot:
+        now = pd.Timestamp(now).tz_convert("UTC").as_unit("us")
+        start = history_start(now)
+        if since is not None and since <= start:
+            since = None
+        first = (start if since is None else since).floor("D")
+        days = pd.date_range(first, now.floor("D"), freq="D")
+        parts: dict[str, list[pd.DataFrame]] = {}
+        for day in days:
+            for name, rows in day_rows(self.seed, self.scale, day, now).items():
+                parts.setdefault(name, []).append(rows)
+        tables = dict(reference_tables(self.seed, self.scale, now))
+        low = start if since is None else since
+        for name, frames in parts.items():
+            rows = pd.concat(frames, ignore_index=True)
+            times = rows[TIME_COLUMNS[name] or "timestamp"]
+            tables[name] = rows[(times >= low).to_numpy()].reset_index(drop=True)
+        return Snapshot(
+            {name: tables[name] for name in TABLES},
+            now,
+            self.name,
+            token=now.isoformat(),
+            since=since,
+            settled_before=max(now - SETTLE_TIME, start),
+        )
+
+
+def history_start(now: pd.Timestamp) -> pd.Timestamp:
+    """Where the simulator's kept history begins for `now` (whole UTC days)."""
+    return now.floor("D") - (HISTORY_DAYS - 1) * ONE_DAY

@@ -1,0 +1,79 @@
+"""The contract tables as Ibis tables: the names and types every query is written against.
+
+Queries build expressions on these unbound tables and the store compiles them for the engine
+that holds the data (DuckDB over the embedded store's files, or PostgreSQL in place), so one
+query layer serves every engine Ibis speaks.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from simulator.schema import TABLES, TIMESTAMP
+
+
+
+def _ibis_type(dtype: object) -> str:
+    if dtype == TIMESTAMP:
+        return 'timestamp("UTC", 6)'
+    if isinstance(dtype, pd.CategoricalDtype) or dtype == "string":
+        return "string"
+    return {"int64": "int64", "float64": "float64", "float32": "float64", "bool": "boolean"}[
+        str(dtype)
+    ]
+
+
+SCHEMAS: dict[str, ibis.Schema] = {
+    name: ibis.schema({column: _ibis_type(dtype) for column, dtype in columns.items()})
+    for name, columns in TABLES.items()
+}
+
+
+@functools.cache
+def contract_table(name: str) -> ir.Table:
+    """The unbound Ibis table of a contract table."""
+    return ibis.table(SCHEMAS[name], name=name)
+
+
+# Rollup cells the ingest maintains in the embedded store (dashboard.data.cells).
+CELL_SCHEMAS: dict[str, ibis.Schema] = {
+    "alert_cells": ibis.schema(
+        {
+            "bin": "int64",
+            "model_type": "string",
+            "model_version": "string",
+            "alerts": "int64",
+            "automated": "int64",
+            "false_positive": "int64",
+            "responded": "int64",
+            "response_sum": "float64",
+        }
+    ),
+    "fleet_cells": ibis.schema(
+        {
+            "bin": "int64",
+            "code": "string",
+            "rows": "int64",
+            "util_sum": "float64",
+            "mem_sum": "float64",
+            "host_sum": "float64",
+            "minutes": "int64",
+            "mem_max": "float64",
+            "host_max": "float64",
+            "total_max": "float64",
+        }
+    ),
+    "gpu_cells": ibis.schema(
+        {"bin": "int64", "gpu_id": "int64", "code": "string", "rows": "int64", "util_sum": "float64"}
+    ),
+}
+
+
+@functools.cache
+def cell_table(name: str) -> ir.Table:
+    """The unbound Ibis table of a rollup-cell table."""
+    return ibis.table(CELL_SCHEMAS[name], name=name)
