@@ -120,5 +120,12 @@ def child_exit(server, worker):
 
 
 def on_exit(server):
+    import sys
+
+    wsgi = sys.modules.get("dashboard.wsgi")
+    if wsgi is not None:
+        from dashboard.data import ingest_process
+
+        ingest_process.stop(wsgi.ingest)
     if METRICS_DIR_CREATED:
         shutil.rmtree(METRICS_DIR, ignore_errors=True)

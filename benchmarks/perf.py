@@ -57,7 +57,7 @@ import numpy as np
 import requests
 
 from benchmarks.load import RendererClient, _at, _ids, _on
-from benchmarks.processes import child_pids, free_port
+from benchmarks.processes import free_port, worker_pids
 from tests.http import renderer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -149,7 +149,7 @@ class Server:
         )
 
     def workers(self) -> list[int]:
-        return child_pids(self.process.pid)
+        return worker_pids(self.process.pid)
 
     def wait_ready(self, old_workers: list[int] | None = None) -> float:
         """Seconds until /ready answers 200 (and, after a SIGHUP, only new workers run)."""

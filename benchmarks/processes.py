@@ -13,8 +13,28 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+INGEST_COMMAND = b"dashboard.data.ingest_process"
+
+
+def is_ingest(pid: int) -> bool:
+    """Whether `pid` is the ingest process a gunicorn master starts."""
+    try:
+        return INGEST_COMMAND in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def worker_pids(master: int) -> list[int]:
+    """A gunicorn master's workers: its children but the ingest process."""
+    return [pid for pid in child_pids(master) if not is_ingest(pid)]
+
+
+def ingest_pids(master: int) -> list[int]:
+    return [pid for pid in child_pids(master) if is_ingest(pid)]
+
+
 def child_pids(parent: int) -> list[int]:
-    """Live (not zombie) children of process `parent`, from /proc: a gunicorn master's workers."""
+    """Live (not zombie) children of process `parent`, from /proc."""
     pids = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:

@@ -130,6 +130,8 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> dict[str, object]
         # factory ingests once itself: tests, the development server).
         "DATA_DIR": env.get("DASHBOARD_DATA_DIR", "").strip() or _default_data_dir(env),
         "INGEST": _choice(env, "DASHBOARD_INGEST", "process", ("process", "inline")),
+        # How long gunicorn's master waits for the first generation before it forks anyway.
+        "FIRST_LOAD_WAIT": _float(env, "DASHBOARD_FIRST_LOAD_WAIT", 60.0),
         # The simulated clock starts at this instant (ISO-8601) and advances in real time.
         "SIM_CLOCK_START": _instant(env, "DASHBOARD_SIM_CLOCK_START"),
         # Each worker's DuckDB: threads and memory (DuckDB's own syntax: 512MB, 2GB).

@@ -1,11 +1,21 @@
-"""The WSGI entry point for gunicorn: `dashboard.wsgi:server`, configured from the environment."""
+"""The WSGI entry point for gunicorn: `dashboard.wsgi:server`, configured from the environment.
+
+gunicorn's master imports this once (`preload_app`): it builds the app, starts the ingest
+process that reads the source for every worker (dashboard.data.ingest_process), waits a
+little for the first generation so that it can draw the default views before forking, and
+forks workers that only read the store.
+"""
 
 import gc
 import logging
+from pathlib import Path
 
 from dashboard import create_app
 from dashboard.callbacks.warmup import warm_up
-from dashboard.data import quality, queries
+from dashboard.data import ingest_process, quality, queries
+from dashboard.data.store import store
+
+log = logging.getLogger(__name__)
 
 app = create_app()
 server = app.server
@@ -17,19 +27,26 @@ server.debug = False
 # here, in gunicorn's master, so that every worker forks from a finished app.
 with server.test_request_context("/"):
     server.preprocess_request()
-# Load the data and derive its rollups and drift weeks here too, so that the workers fork with
-# them and share their memory (copy-on-write) instead of each building its own. A source that
-# cannot be read yet is retried by the workers, and /ready says so.
+
+ingest = ingest_process.start() if server.config["INGEST"] == "process" else None
+data_dir = Path(server.config["DATA_DIR_PATH"])
+if ingest_process.wait_for_data(data_dir, float(server.config["FIRST_LOAD_WAIT"])):
+    # Pay each process's one-time costs of drawing a page (callbacks.warmup) here, once.
+    with server.app_context():
+        try:
+            queries.prepare()
+            quality.prepare()
+            warm_up()
+        except Exception:  # whatever it is, serving still starts
+            log.exception("warming up on the first generation failed")
+else:
+    log.warning(
+        "no data yet after %s s: serving starts, pages say the data is being read",
+        server.config["FIRST_LOAD_WAIT"],
+    )
+# The workers open their own DuckDB: a connection's threads would not survive the fork.
 with server.app_context():
-    try:
-        queries.prepare()
-        quality.prepare()
-    except Exception:  # the source failed: serving still starts, /ready answers 503
-        logging.getLogger(__name__).exception("loading the data before forking failed")
-    else:
-        # And pay each process's one-time costs of drawing a page (callbacks.warmup) here.
-        warm_up()
+    store.release()
 # Hide everything built so far from the garbage collector: the workers' full collections then
-# skip the data (150 ms a pass instead of 15 at scale 20) and never write to, and so copy, the
-# pages they share with the master.
+# skip it and never write to, and so copy, the pages they share with the master.
 gc.freeze()

@@ -47,17 +47,21 @@ def _count(flag: ir.BooleanValue) -> ir.IntegerValue:
 def alert_cells(alerts: ir.Table) -> ir.Table:
     """Per hour, model type and model version: alerts, automated, false_positive, responded
     (alerts with a response time) and response_sum (minutes)."""
-    return alerts.group_by(
-        bin=bin_of(alerts.timestamp, ALERT_STEP),
-        model_type=alerts.model_type,
-        model_version=alerts.model_version,
-    ).aggregate(
-        alerts=alerts.count(),
-        automated=_count(alerts.automated),
-        false_positive=_count(alerts.false_positive),
-        responded=_count(alerts.response_time_min.notnull()),
-        response_sum=alerts.response_time_min.sum().fill_null(0.0),
-    ).cast(CELL_SCHEMAS["alert_cells"])
+    return (
+        alerts.group_by(
+            bin=bin_of(alerts.timestamp, ALERT_STEP),
+            model_type=alerts.model_type,
+            model_version=alerts.model_version,
+        )
+        .aggregate(
+            alerts=alerts.count(),
+            automated=_count(alerts.automated),
+            false_positive=_count(alerts.false_positive),
+            responded=_count(alerts.response_time_min.notnull()),
+            response_sum=alerts.response_time_min.sum().fill_null(0.0),
+        )
+        .cast(CELL_SCHEMAS["alert_cells"])
+    )
 
 
 def resource_codes(rows: ir.Table, sessions: ir.Table) -> ir.Table:
@@ -72,9 +76,7 @@ def resource_codes(rows: ir.Table, sessions: ir.Table) -> ir.Table:
     return joined.select(*rows.columns, code=code)
 
 
-def fleet_cells(
-    rows: ir.Table, sessions: ir.Table, step: pd.Timedelta = RESOURCE_STEP
-) -> ir.Table:
+def fleet_cells(rows: ir.Table, sessions: ir.Table, step: pd.Timedelta = RESOURCE_STEP) -> ir.Table:
     """Per half hour and code (ANY included): rows, util_sum, mem_sum, host_sum, minutes
     (distinct timestamps), mem_max, host_max and total_max."""
     coded = resource_codes(rows, sessions)
@@ -103,4 +105,3 @@ def gpu_cells(rows: ir.Table, sessions: ir.Table, step: pd.Timedelta = RESOURCE_
     return coded.group_by(
         bin=bin_of(coded.timestamp, step), gpu_id=coded.gpu_id, code=coded.code
     ).aggregate(rows=coded.count(), util_sum=coded.gpu_util.sum().cast("float64"))
-

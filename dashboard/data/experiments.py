@@ -167,8 +167,8 @@ def _arm_summary(
     summary = fetch(grouped)
     summary["arm"] = summary["arm"].astype(str)
     summary = summary.set_index("arm").reindex(list(ARMS))
-    summary["response_sd"] = summary["response_sd"].astype("float64").where(
-        summary["responded"] > 1
+    summary["response_sd"] = (
+        summary["response_sd"].astype("float64").where(summary["responded"] > 1)
     )
     counts = ["alerts", *RATE_COLUMNS, "responded"]
     summary[counts] = summary[counts].fillna(0).astype("int64")

@@ -105,9 +105,16 @@ class Ingester:
         self.source = source
         self.data_dir = Path(data_dir)
         self.clock = clock
-        self.engine = duckdb.connect(config={"threads": 2})
-        self.engine.execute("SET TimeZone='UTC'")
+        self._engine: duckdb.DuckDBPyConnection | None = None
         self._sessions_files: list[str] | None = None
+
+    @property
+    def engine(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB that computes rollup cells, made on first use (never before a fork)."""
+        if self._engine is None:
+            self._engine = duckdb.connect(config={"threads": 2})
+            self._engine.execute("SET TimeZone='UTC'")
+        return self._engine
 
     # One ingest
 
@@ -274,9 +281,7 @@ class Ingester:
                 parts.append(self._write(name, key, group, settled=False))
         return parts
 
-    def _compacted(
-        self, name: str, parts: list[Part], settled: pd.Timestamp | None
-    ) -> list[Part]:
+    def _compacted(self, name: str, parts: list[Part], settled: pd.Timestamp | None) -> list[Part]:
         """Merge the day partitions of each settled month into one month partition."""
         months: dict[str, list[Part]] = {}
         for part in parts:

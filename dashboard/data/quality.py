@@ -191,9 +191,7 @@ def drift_report(model: str, current: Window, reference: Window) -> DriftReport:
     The test per feature is `column_drift`'s choice; PSI (deciles of the reference) gives the
     band when both windows hold at least PSI_MIN_SAMPLES samples.
     """
-    return _drift_report(
-        key(), validate_model(model), _window_key(current), _window_key(reference)
-    )
+    return _drift_report(key(), validate_model(model), _window_key(current), _window_key(reference))
 
 
 def _samples(span: Window, model: str) -> pd.DataFrame:
@@ -326,13 +324,13 @@ def quality_marks(range_key: str, model: str, thresholds: Mapping[str, Threshold
             for name, t in thresholds.items()
         )
     )
-    return _quality_marks(
-        key(), validate_range(range_key), validate_model(model), threshold_key
-    )
+    return _quality_marks(key(), validate_range(range_key), validate_model(model), threshold_key)
 
 
 @cache.memoize()
-def _quality_marks(generation_key: int, range_key: str, model: str, threshold_key: tuple) -> pd.DataFrame:
+def _quality_marks(
+    generation_key: int, range_key: str, model: str, threshold_key: tuple
+) -> pd.DataFrame:
     thresholds = {name: Threshold(warn, fail, lower) for name, warn, fail, lower in threshold_key}
     span = window(range_key)
     # A source without data_quality or feature_samples simply gives no marks of that kind.

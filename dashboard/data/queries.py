@@ -175,7 +175,9 @@ def active_sessions(model: str = ALL_MODELS) -> pd.DataFrame:
 @cache.memoize()
 def _active_sessions(generation_key: int, model: str) -> pd.DataFrame:
     table = contract_table("training_sessions")
-    active = rows_of("training_sessions", model_filter(table.filter(table.status == "active"), model))
+    active = rows_of(
+        "training_sessions", model_filter(table.filter(table.status == "active"), model)
+    )
     active["duration_min"] = _duration_minutes(active, as_of())
     progress = session_progress(active)
     active = active.merge(progress, on="session_id", how="left")
@@ -298,9 +300,7 @@ def _ceil_epoch(moment: pd.Timestamp, step: pd.Timedelta) -> int:
     return -(-int(np.ceil(moment.value / 1e9)) // width) * width
 
 
-def _cells(
-    name: str, span: Window, model: str | None, build, step: pd.Timedelta
-) -> ir.Table:
+def _cells(name: str, span: Window, model: str | None, build, step: pd.Timedelta) -> ir.Table:
     """The cells of the rows in `span`: whole bins from the stored cells where the store
     keeps them, the partial bin at the window's start (or everything, without stored cells)
     computed from the raw rows with the same expression."""
@@ -394,7 +394,10 @@ def version_trends(range_key: str, model: str) -> pd.DataFrame:
 @cache.memoize()
 def _version_trends(generation_key: int, range_key: str, model: str) -> pd.DataFrame:
     cells = _alert_cells(window(range_key), model)
-    keys = {"bucket": _bucketed(cells, TREND_BUCKETS[range_key]), "model_version": cells.model_version}
+    keys = {
+        "bucket": _bucketed(cells, TREND_BUCKETS[range_key]),
+        "model_version": cells.model_version,
+    }
     sums = _bucket_times(_alert_sums(cells, keys))
     sums["model_version"] = sums["model_version"].astype("string")
     sums = sums.sort_values(["bucket", "model_version"], ignore_index=True)
@@ -436,9 +439,7 @@ def _version_table(generation_key: int, model: str) -> pd.DataFrame:
         table[column] = table[column].astype("string")
     versions = model_versions()[["version", "released_at", "status"]]
     table = table.merge(versions, on="version", how="left")
-    return table.sort_values(["released_at", "version"], na_position="last").reset_index(
-        drop=True
-    )
+    return table.sort_values(["released_at", "version"], na_position="last").reset_index(drop=True)
 
 
 # Resources
@@ -526,7 +527,9 @@ def _fleet_sums(cells: ir.Table, model: str, keys: dict) -> pd.DataFrame:
         mem_max=cells.mem_max.max(where=busy),
         host_max=cells.host_max.max(where=busy),
     )
-    expression = cells.group_by(**keys).aggregate(**measures) if keys else cells.aggregate(**measures)
+    expression = (
+        cells.group_by(**keys).aggregate(**measures) if keys else cells.aggregate(**measures)
+    )
     return fetch(expression)
 
 
@@ -547,4 +550,3 @@ def _resource_summary(generation_key: int, range_key: str, model: str) -> pd.Ser
         counted = counted.filter(counted.code == model)
     gpu_count = fetch(counted.aggregate(gpus=counted.gpu_id.nunique()))["gpus"].iloc[0]
     return aggregates.resource_summary(sums, int(gpu_count))
-

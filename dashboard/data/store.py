@@ -58,9 +58,7 @@ class _DuckDB:
 
     def __init__(self, data_dir: Path, threads: int, memory_limit: str) -> None:
         self.data_dir = data_dir
-        self.connection = duckdb.connect(
-            config={"threads": threads, "memory_limit": memory_limit}
-        )
+        self.connection = duckdb.connect(config={"threads": threads, "memory_limit": memory_limit})
         self.connection.execute("SET TimeZone='UTC'")
         self.local = threading.local()
         self.lock = threading.Lock()
@@ -74,7 +72,8 @@ class _DuckDB:
             if self.generation == key:
                 return
             current = {
-                row[0] for row in self.connection.execute(
+                row[0]
+                for row in self.connection.execute(
                     "SELECT view_name FROM duckdb_views() WHERE NOT internal"
                 ).fetchall()
             }
@@ -87,6 +86,9 @@ class _DuckDB:
             for stale in current:
                 self.connection.execute(f'DROP VIEW IF EXISTS "{stale}"')
             self.generation = key
+
+    def close(self) -> None:
+        self.connection.close()
 
     def run(self, sql: str) -> pd.DataFrame:
         cursor = getattr(self.local, "cursor", None)
@@ -154,6 +156,15 @@ class _AppData:
             self.postgres = _Postgres(self.sql_url) if self.sql_url else None
             self.pid = os.getpid()
 
+    def release(self) -> None:
+        """Close this process's engines (DuckDB's threads must not be running at a fork)."""
+        with self.lock:
+            if self.duckdb is not None:
+                self.duckdb.close()
+            self.duckdb = self.postgres = None
+            self.pid = -1
+            self.stamp = None
+
     def run(self, expression: ir.Expr) -> pd.DataFrame:
         manifest = self.current()
         names = {table.name for table in expression.op().find(ops.UnboundTable)}
@@ -164,7 +175,9 @@ class _AppData:
                 raise MissingTable(name, manifest.hints.get(name, "no source provides it"))
         in_sql = {name for name in names if name in manifest.sql_tables}
         if in_sql and in_sql != names:
-            raise ValueError(f"one query cannot join {sorted(in_sql)} with {sorted(names - in_sql)}")
+            raise ValueError(
+                f"one query cannot join {sorted(in_sql)} with {sorted(names - in_sql)}"
+            )
         if in_sql:
             frame = self.postgres.run(ibis.to_sql(expression, dialect="postgres"))
         else:
@@ -202,6 +215,10 @@ class DataStore:
     def run(self, expression: ir.Expr) -> pd.DataFrame:
         """Run an expression on the contract tables where they live; a small frame back."""
         return self._data().run(expression)
+
+    def release(self) -> None:
+        """Close the engines of this process: gunicorn's master, before it forks."""
+        self._data().release()
 
     def holds(self, table: str) -> bool:
         manifest = self.manifest()

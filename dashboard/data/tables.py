@@ -16,7 +16,6 @@ import pandas as pd
 from simulator.schema import TABLES, TIMESTAMP
 
 
-
 def _ibis_type(dtype: object) -> str:
     if dtype == TIMESTAMP:
         return 'timestamp("UTC", 6)'
@@ -68,7 +67,13 @@ CELL_SCHEMAS: dict[str, ibis.Schema] = {
         }
     ),
     "gpu_cells": ibis.schema(
-        {"bin": "int64", "gpu_id": "int64", "code": "string", "rows": "int64", "util_sum": "float64"}
+        {
+            "bin": "int64",
+            "gpu_id": "int64",
+            "code": "string",
+            "rows": "int64",
+            "util_sum": "float64",
+        }
     ),
 }
 

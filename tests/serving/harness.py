@@ -20,7 +20,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
-from benchmarks.processes import child_pids, free_port
+from benchmarks.processes import free_port, ingest_pids, worker_pids
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60
@@ -97,6 +97,7 @@ class Gunicorn:
             "DASHBOARD_PORT": str(self.port),
             "WEB_CONCURRENCY": "2",
             "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir),
+            "DASHBOARD_DATA_DIR": str(log_dir / "store"),
             **env,
         }
         with self.stdout.open("wb") as out, self.stderr.open("wb") as err:
@@ -138,8 +139,11 @@ class Gunicorn:
         wait_for(ready, START_TIMEOUT, lambda: f"gunicorn never got ready\n{self.logs()}", 0.5)
 
     def worker_pids(self) -> set[int]:
-        """The master's children: its workers."""
-        return set(child_pids(self.process.pid))
+        """The master's workers (its children but the ingest process)."""
+        return set(worker_pids(self.process.pid))
+
+    def ingest_pids(self) -> set[int]:
+        return set(ingest_pids(self.process.pid))
 
     def metrics(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
         """/metrics as {(sample name, sorted labels): value}."""

@@ -17,11 +17,9 @@ import requests
 
 from dashboard import create_app
 from dashboard.callbacks import shell
-from dashboard.data import queries
 from dashboard.data.store import store
 from simulator import simulate
 from simulator.io import write_tables
-from dashboard.data.store import store
 from tests.conftest import SEED, testing_config
 from tests.serving.harness import Gunicorn, wait_for
 

@@ -11,7 +11,6 @@ import pytest
 from dashboard import create_app
 from dashboard.callbacks import shell
 from dashboard.data import experiments, quality, queries
-from dashboard.data.sources.directory import DirectorySource
 from dashboard.data.sources import (
     CombinedSource,
     MissingTable,
@@ -19,13 +18,14 @@ from dashboard.data.sources import (
     Snapshot,
     source_from_setting,
 )
+from dashboard.data.sources.directory import DirectorySource
 from dashboard.data.sources.validation import DataValidationError
+from dashboard.data.store import store
 from simulator.__main__ import main as simulator_cli
 from simulator.io import write_tables
 from simulator.schema import TABLES
-from dashboard.data.store import store
-from tests.helpers import stored_table
 from tests.conftest import FIXED_NOW, SEED, FixedTimeSource, testing_config
+from tests.helpers import stored_table
 
 
 def export(directory: Path, fmt: str) -> Path:

@@ -15,13 +15,13 @@ from benchmarks.processes import free_port
 from dashboard import create_app
 from dashboard.callbacks import overview, session_grid, training
 from dashboard.data import queries
-from dashboard.data.sources.mlflow import MlflowSource
 from dashboard.data.sources import MissingTable, source_from_setting
+from dashboard.data.sources.mlflow import MlflowSource
 from dashboard.data.sources.validation import DataValidationError
 from simulator.io import write_tables
 from simulator.schema import TABLES
-from tests.helpers import stored_table
 from tests.conftest import FIXED_NOW, SEED, FixedTimeSource, testing_config
+from tests.helpers import stored_table
 
 MINUTE_MS = 60_000
 STEPS = 40

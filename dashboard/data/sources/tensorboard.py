@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from dashboard.data.sources.metric_aliases import MetricNames, ModelTypes
 from dashboard.data.sources.base import ReadingSource, Snapshot
+from dashboard.data.sources.metric_aliases import MetricNames, ModelTypes
 from dashboard.data.sources.training_runs import (
     POINT_COLUMNS,
     Run,

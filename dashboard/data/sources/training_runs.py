@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from dashboard.data.sources.metric_aliases import MetricNames
 from dashboard.data.sources.base import Snapshot, content_token
+from dashboard.data.sources.metric_aliases import MetricNames
 from dashboard.data.sources.validation import Problem, validate_table
 from simulator.schema import TABLES
 
