@@ -53,7 +53,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Dash:
     cache.init_app(server)
     ingester = ingester_for(server.config)
     server.config["DATA_DIR_PATH"] = str(ingester.data_dir)
-    store.init_app(server, ingester.source.name)
+    store.init_app(server, ingester.name)
     if settings["INGEST"] == "inline":
         ingester.run_once()
     ops.init_app(app)

@@ -52,6 +52,7 @@ from dashboard.data import experiments, queries
 from dashboard.data.cache import cache
 from dashboard.data.experiments import CONTROL, RESPONSE_COLUMN, TREATMENT, Comparison
 from dashboard.data.filters import ALL_MODELS, model_label
+from dashboard.data.sources import MissingTable
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,8 @@ def initial_choices() -> PickerChoices:
     cannot be read leaves the selects empty; the comparison callback then says why."""
     try:
         return picker_choices()
+    except MissingTable:  # no data yet, or no experiments: the callbacks say so
+        return NO_CHOICES
     except Exception:  # the layout must render whatever the data; the callbacks explain
         log.warning("the A/B picker's choices could not be read", exc_info=True)
         return NO_CHOICES

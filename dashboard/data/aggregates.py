@@ -42,7 +42,7 @@ def gpu_trends(sums: pd.DataFrame) -> pd.DataFrame:
             "bucket": sums["bucket"],
             "gpu_id": sums["gpu_id"].astype("int64"),
             "gpu_util_mean": _ratio(sums["util_sum"], sums["util_rows"]),
-            "busy_share": _ratio(sums["busy"], sums["rows"]),
+            "busy_share": _ratio(_float(sums["busy"]).fillna(0.0), sums["rows"]),
         }
     )
 

@@ -18,7 +18,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from dashboard.data.tables import CELL_SCHEMAS
+from dashboard.data.tables import CELL_SCHEMAS, indicator
 
 ALERT_STEP = pd.Timedelta(hours=1)
 RESOURCE_STEP = pd.Timedelta(minutes=30)
@@ -41,7 +41,7 @@ def bin_of(times: ir.TimestampValue, step: pd.Timedelta) -> ir.IntegerValue:
 
 
 def _count(flag: ir.BooleanValue) -> ir.IntegerValue:
-    return flag.cast("int64").sum()
+    return indicator(flag).sum()
 
 
 def alert_cells(alerts: ir.Table) -> ir.Table:
@@ -73,7 +73,13 @@ def resource_codes(rows: ir.Table, sessions: ir.Table) -> ir.Table:
         (joined.session_model.isnull(), UNKNOWN),
         else_=joined.session_model,
     )
-    return joined.select(*rows.columns, code=code)
+    # Telemetry may be stored as 4-byte floats: sum it as doubles in every engine.
+    measures = {
+        column: joined[column].cast("float64")
+        for column in ("gpu_util", "gpu_mem_used_gb", "gpu_mem_total_gb", "host_mem_used_gb")
+    }
+    others = [column for column in rows.columns if column not in measures]
+    return joined.select(*others, **measures, code=code)
 
 
 def fleet_cells(rows: ir.Table, sessions: ir.Table, step: pd.Timedelta = RESOURCE_STEP) -> ir.Table:
@@ -104,4 +110,4 @@ def gpu_cells(rows: ir.Table, sessions: ir.Table, step: pd.Timedelta = RESOURCE_
     coded = resource_codes(rows, sessions)
     return coded.group_by(
         bin=bin_of(coded.timestamp, step), gpu_id=coded.gpu_id, code=coded.code
-    ).aggregate(rows=coded.count(), util_sum=coded.gpu_util.sum().cast("float64"))
+    ).aggregate(rows=coded.count(), util_sum=coded.gpu_util.sum())

@@ -28,7 +28,7 @@ from dashboard.data.queries import (
     version_table,
     within,
 )
-from dashboard.data.tables import contract_table
+from dashboard.data.tables import contract_table, indicator
 
 CONTROL, TREATMENT = "control", "treatment"
 ARMS = (CONTROL, TREATMENT)
@@ -159,7 +159,7 @@ def _arm_summary(
     response = rows[RESPONSE_COLUMN]
     grouped = rows.group_by("arm").aggregate(
         alerts=rows.count(),
-        **{metric: rows[column].cast("int64").sum() for metric, column in RATE_COLUMNS.items()},
+        **{metric: indicator(rows[column]).sum() for metric, column in RATE_COLUMNS.items()},
         responded=response.count(),
         response_mean=response.mean(),
         response_sd=response.std(how="sample"),
@@ -192,7 +192,7 @@ def _cumulative_counts(
     day = (rows.timestamp.epoch_seconds() // 86_400) * 86_400
     grouped = rows.group_by(day=day, arm=rows.arm).aggregate(
         alerts=rows.count(),
-        **{metric: rows[column].cast("int64").sum() for metric, column in RATE_COLUMNS.items()},
+        **{metric: indicator(rows[column]).sum() for metric, column in RATE_COLUMNS.items()},
         responded=rows[RESPONSE_COLUMN].count(),
     )
     daily = fetch(grouped)

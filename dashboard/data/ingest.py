@@ -40,7 +40,9 @@ from dashboard.data.manifest import (
     read_manifest,
     write_manifest,
 )
-from dashboard.data.sources import MissingTable, Snapshot, Source, load
+from dashboard.data.sources import MissingTable, Snapshot, Source, is_sql_store, load
+from dashboard.data.sources.base import SEPARATOR
+from dashboard.data.sql_store import SqlStore
 from dashboard.data.tables import CELL_SCHEMAS, contract_table
 from simulator.schema import TABLES, conform
 
@@ -98,11 +100,14 @@ class Ingester:
 
     def __init__(
         self,
-        source: Source,
+        source: Source | None,
         data_dir: Path,
         clock: Callable[[], pd.Timestamp] = utc_now,
+        sql: SqlStore | None = None,
     ) -> None:
-        self.source = source
+        self.source = source or EmptySource()
+        self.sql = sql
+        self.name = store_name(source, sql)
         self.data_dir = Path(data_dir)
         self.clock = clock
         self._engine: duckdb.DuckDBPyConnection | None = None
@@ -126,11 +131,19 @@ class Ingester:
             now = self.clock()
             fresh = self._needs_reset(previous, now)
             if fresh:
-                previous = Manifest(errors_total=previous.errors_total)
+                stale = [
+                    (part.file, now.isoformat())
+                    for parts in previous.tables.values()
+                    for part in parts
+                ]
+                previous = Manifest(
+                    errors_total=previous.errors_total, retired=[*previous.retired, *stale]
+                )
             since = None if fresh else _time(previous.settled_before)
             try:
+                in_place = self.sql.fingerprints() if self.sql is not None else {}
                 snapshot = load(self.source, now, since)
-                manifest = self._merged(previous, snapshot, now)
+                manifest = self._merged(previous, snapshot, now, in_place)
             except Exception as error:  # any failure of a source must leave the last good data
                 manifest = self._failed(previous, error, now)
             self._retire_old(manifest, now)
@@ -142,30 +155,32 @@ class Ingester:
         restarted at an earlier moment): the stored rows are not this source's past."""
         if not previous.loaded:
             return True
-        return previous.source != self.source.name or previous.as_of_time() > now
+        return previous.source != self.name or previous.as_of_time() > now
 
     def _failed(self, previous: Manifest, error: Exception, now: pd.Timestamp) -> Manifest:
         previous.last_error = f"{type(error).__name__}: {error}"
         previous.failed_at = now.isoformat()
         previous.errors_total += 1
-        previous.source = previous.source or self.source.name
+        previous.source = previous.source or self.name
         if previous.loaded:
             log.warning(
                 "re-reading %s failed, serving data as of %s: %s",
-                self.source.name,
+                self.name,
                 previous.as_of,
                 previous.last_error,
             )
         else:
             log.error(
                 "reading %s failed, no data yet: %s",
-                self.source.name,
+                self.name,
                 previous.last_error,
                 exc_info=error,
             )
         return previous
 
-    def _merged(self, previous: Manifest, snapshot: Snapshot, now: pd.Timestamp) -> Manifest:
+    def _merged(
+        self, previous: Manifest, snapshot: Snapshot, now: pd.Timestamp, in_place: dict[str, str]
+    ) -> Manifest:
         settled = snapshot.settled_before
         tables: dict[str, list[Part]] = {}
         retired: list[str] = []
@@ -173,6 +188,8 @@ class Ingester:
         for name in TABLES:
             old = previous.tables.get(name, [])
             try:
+                if name in in_place:  # the database's table wins: it is read in place
+                    raise MissingTable(name, "")
                 rows = snapshot.table(name)
             except MissingTable:
                 retired.extend(part.file for part in old)
@@ -191,23 +208,29 @@ class Ingester:
                 changed_tables.add(name)
             tables[name] = parts
         self._update_cells(tables, previous, changed_tables, retired, settled)
-        hints = dict(snapshot.hints)
-        changed = bool(changed_tables) or hints != previous.hints or not previous.loaded
+        hints = {name: hint for name, hint in snapshot.hints.items() if name not in in_place}
+        changed = (
+            bool(changed_tables)
+            or hints != previous.hints
+            or in_place != previous.sql_tables
+            or not previous.loaded
+        )
         manifest = Manifest(
             generation=previous.generation + (1 if changed else 0),
-            source=self.source.name,
+            source=self.name,
             as_of=snapshot.as_of.isoformat() if changed else previous.as_of,
             checked_at=now.isoformat(),
             settled_before=None if settled is None else settled.isoformat(),
             token=snapshot.token,
             tables=tables,
+            sql_tables=in_place,
             hints=hints,
             notes=list(snapshot.notes),
             errors_total=previous.errors_total,
             retired=[*previous.retired, *((file, now.isoformat()) for file in retired)],
         )
         if previous.last_error:
-            log.warning("reading %s works again", self.source.name)
+            log.warning("reading %s works again", self.name)
         return manifest
 
     # Partitions of one table
@@ -428,26 +451,51 @@ class SimulatedClock:
         return (self.start + pd.Timedelta(seconds=time.time() - self.created)).as_unit("us")
 
 
-def source_for(config: dict) -> Source:
+class EmptySource:
+    """No source but a SQL database: nothing to ingest, every table is read in place."""
+
+    name = "no other source"
+
+    def read(self, now: pd.Timestamp, since: pd.Timestamp | None = None) -> Snapshot:
+        hint = "the database has no such table or view"
+        return Snapshot({}, now, self.name, hints={name: hint for name in TABLES})
+
+
+def source_for(config: dict) -> tuple[Source | None, SqlStore | None]:
+    """The source to ingest and the SQL database read in place that the settings name."""
     from dashboard.data.sources import source_from_setting
 
     source = config.get("DATA_SOURCE_OBJECT")
+    parts = [part.strip() for part in str(config["DATA_SOURCE"]).split(SEPARATOR)]
+    sql_parts = [part for part in parts if part and is_sql_store(part)]
+    sql = SqlStore(sql_parts[0]) if sql_parts else None
     if source is not None:
-        return source
+        return source, sql
+    others = SEPARATOR.join(part for part in parts if part and not is_sql_store(part))
+    if not others:
+        return None, sql
     return source_from_setting(
-        str(config["DATA_SOURCE"]),
+        others,
         int(config["SIM_SEED"]),
         int(config["SIM_SCALE"]),
         config.get("METRIC_ALIASES"),
         config.get("MODEL_TYPE_MAP"),
-    )
+    ), sql
 
 
-def ingester_for(config: dict, source: Source | None = None) -> Ingester:
-    """The ingester of the app's settings: its source, store directory and clock."""
+def ingester_for(config: dict) -> Ingester:
+    """The ingester of the app's settings: its sources, store directory and clock."""
     from dashboard.data.store import data_dir_for
 
-    source = source or source_for(config)
+    source, sql = source_for(config)
     start = config.get("SIM_CLOCK_START")
-    clock = SimulatedClock(pd.Timestamp(start)) if start else utc_now
-    return Ingester(source, data_dir_for(config["DATA_DIR"], source.name), clock)
+    clock = config.get("CLOCK_OBJECT") or (
+        SimulatedClock(pd.Timestamp(start)) if start else utc_now
+    )
+    return Ingester(source, data_dir_for(config["DATA_DIR"], store_name(source, sql)), clock, sql)
+
+
+def store_name(source: Source | None, sql: SqlStore | None) -> str:
+    """What the store holds, by name: the database read in place, then the source ingested."""
+    names = [part.name for part in (sql, source) if part is not None]
+    return " + ".join(names) or EmptySource.name

@@ -14,8 +14,8 @@ and compute cells from raw rows elsewhere, with the same result.
 
 from __future__ import annotations
 
+import ibis
 import ibis.expr.types as ir
-import numpy as np
 import pandas as pd
 
 from dashboard.data import aggregates
@@ -33,7 +33,7 @@ from dashboard.data.filters import (
 )
 from dashboard.data.manifest import Manifest
 from dashboard.data.store import store
-from dashboard.data.tables import cell_table, contract_table
+from dashboard.data.tables import cell_table, contract_table, indicator
 from simulator.schema import MODEL_TYPES, conform
 
 # Bucket widths that keep every trend at a few hundred to ~1,500 points per series.
@@ -291,38 +291,43 @@ def alerts_in_range(range_key: str, model: str) -> pd.DataFrame:
     return rows_of("alerts", model_filter(chosen, validate_model(model)).order_by("timestamp"))
 
 
-def _epoch(moment: pd.Timestamp) -> int:
-    return int(moment.value // 1_000) // 1_000_000
+def _bin_edges(span: Window, step: pd.Timedelta) -> tuple[pd.Timestamp | None, pd.Timestamp]:
+    """The whole bins of `step` inside `span`: from its start rounded up (None for all time)
+    to its end rounded down."""
+    low = None if span.start is None else span.start.ceil(step)
+    return low, span.end.floor(step)
 
 
-def _ceil_epoch(moment: pd.Timestamp, step: pd.Timedelta) -> int:
-    width = seconds(step)
-    return -(-int(np.ceil(moment.value / 1e9)) // width) * width
-
-
-def _cells(name: str, span: Window, model: str | None, build, step: pd.Timedelta) -> ir.Table:
-    """The cells of the rows in `span`: whole bins from the stored cells where the store
-    keeps them, the partial bin at the window's start (or everything, without stored cells)
+def _cells(name: str, span: Window, build, step: pd.Timedelta) -> ir.Table:
+    """The cells of the rows in `span`: whole bins from the stored cells where the store keeps
+    them, the partial bins at the window's edges (or everything, without stored cells)
     computed from the raw rows with the same expression."""
-    raw_name = "alerts" if name == "alert_cells" else "resource_usage"
-    raw = contract_table(raw_name)
+    raw = contract_table("alerts" if name == "alert_cells" else "resource_usage")
     if not store.holds(name):
         return build(raw.filter(within(raw.timestamp, span)))
+    low, high = _bin_edges(span, step)
+    if low is not None and low >= high:
+        return build(raw.filter(within(raw.timestamp, span)))
     stored = cell_table(name)
-    stored = stored.filter(stored.bin < _epoch(span.end - pd.Timedelta(microseconds=1)) + 1)
-    if span.start is None:
-        return stored
-    first_whole = _ceil_epoch(span.start, step)
-    stored = stored.filter(stored.bin >= first_whole)
-    edge_end = pd.Timestamp(first_whole, unit="s", tz="UTC")
-    if edge_end <= span.start:
-        return stored
-    edge = build(raw.filter(within(raw.timestamp, Window(span.start, min(edge_end, span.end)))))
-    return stored.union(edge.select(*stored.columns))
+    stored = stored.filter(stored.bin < _epoch(high))
+    edges = [Window(high, span.end)]
+    if low is not None:
+        stored = stored.filter(stored.bin >= _epoch(low))
+        edges.insert(0, Window(span.start, low))
+    parts = [stored]
+    for edge in edges:
+        if edge.start < edge.end:
+            cells = build(raw.filter(within(raw.timestamp, edge)))
+            parts.append(cells.select(*stored.columns))
+    return parts[0] if len(parts) == 1 else ibis.union(*parts)
+
+
+def _epoch(moment: pd.Timestamp) -> int:
+    return int(moment.value // 1_000_000_000)
 
 
 def _alert_cells(span: Window, model: str) -> ir.Table:
-    cells = _cells("alert_cells", span, model, raw_alert_cells, ALERT_STEP)
+    cells = _cells("alert_cells", span, raw_alert_cells, ALERT_STEP)
     return cells if model == ALL_MODELS else cells.filter(cells.model_type == model)
 
 
@@ -428,9 +433,9 @@ def _version_table(generation_key: int, model: str) -> pd.DataFrame:
     treated = alerts.filter(alerts.arm == "treatment")
     grouped = treated.group_by(["experiment_id", "model_version"]).aggregate(
         alerts=treated.count(),
-        accuracy=treated.correct.cast("float64").mean(),
-        automation_rate=treated.automated.cast("float64").mean(),
-        false_positive_rate=treated.false_positive.cast("float64").mean(),
+        accuracy=indicator(treated.correct).mean(),
+        automation_rate=indicator(treated.automated).mean(),
+        false_positive_rate=indicator(treated.false_positive).mean(),
         response_min=treated.response_time_min.mean(),
         responded=treated.response_time_min.count(),
     )
@@ -458,7 +463,7 @@ def _resource_cells(name: str, span: Window, step: pd.Timedelta) -> ir.Table:
         build = lambda rows: (raw_fleet_cells if name == "fleet_cells" else raw_gpu_cells)(  # noqa: E731
             rows, sessions
         )
-        return _cells(name, span, None, build, RESOURCE_STEP)
+        return _cells(name, span, build, RESOURCE_STEP)
     raw = contract_table("resource_usage")
     rows = raw.filter(within(raw.timestamp, span))
     return (raw_fleet_cells if name == "fleet_cells" else raw_gpu_cells)(rows, sessions, step)

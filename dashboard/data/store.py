@@ -10,6 +10,7 @@ the PostgreSQL database queried in place. Only the small results come back as Da
 
 from __future__ import annotations
 
+import decimal
 import hashlib
 import os
 import threading
@@ -28,6 +29,7 @@ from flask import Flask, current_app
 from dashboard.data.manifest import Manifest, manifest_stamp, read_manifest
 from dashboard.data.sources import MissingTable, is_sql_store, reads
 from dashboard.data.sources.base import SEPARATOR
+from dashboard.data.sql_store import plain_url
 
 EXTENSION = "dashboard_data"
 MANIFEST_CHECK_SECONDS = 0.25
@@ -44,6 +46,11 @@ def sql_url(setting: str) -> str | None:
     """The SQL database named in DASHBOARD_DATA_SOURCE, if any (the first one)."""
     parts = [part.strip() for part in setting.split(SEPARATOR)]
     return next((part for part in parts if is_sql_store(part)), None)
+
+
+def _is_decimal(values: pd.Series) -> bool:
+    first = values.dropna()
+    return len(first) > 0 and isinstance(first.iloc[0], decimal.Decimal)
 
 
 def _utc(frame: pd.DataFrame) -> pd.DataFrame:
@@ -101,7 +108,7 @@ class _Postgres:
     """A SQL database queried in place: one connection per thread."""
 
     def __init__(self, url: str) -> None:
-        self.url = url.replace("postgresql+psycopg://", "postgresql://")
+        self.url = plain_url(url)
         self.local = threading.local()
 
     def run(self, sql: str) -> pd.DataFrame:
@@ -118,7 +125,12 @@ class _Postgres:
             self.local.connection = None
             raise
         columns = [column.name for column in cursor.description]
-        return pd.DataFrame(cursor.fetchall(), columns=columns)
+        frame = pd.DataFrame(cursor.fetchall(), columns=columns)
+        # Sums and averages arrive as Decimal; the query layer works in floats.
+        for column in columns:
+            if frame[column].dtype == object and len(frame) and _is_decimal(frame[column]):
+                frame[column] = frame[column].astype("float64")
+        return frame
 
 
 class _AppData:
@@ -249,6 +261,8 @@ class DataStore:
                 "hints": {},
                 "errors_total": 0,
                 "source_reads_in_this_process": reads.count,
+                "pid": os.getpid(),
+                "pid": os.getpid(),
             }
         checked = None if manifest.checked_at is None else pd.Timestamp(manifest.checked_at)
         tables = {name: manifest.rows(name) for name in manifest.tables if name in _CONTRACT}
@@ -268,6 +282,7 @@ class DataStore:
             "hints": dict(manifest.hints),
             "errors_total": manifest.errors_total,
             "source_reads_in_this_process": reads.count,
+            "pid": os.getpid(),
         }
 
     def readiness(self) -> dict[str, object]:

@@ -21,7 +21,7 @@ def _ibis_type(dtype: object) -> str:
         return 'timestamp("UTC", 6)'
     if isinstance(dtype, pd.CategoricalDtype) or dtype == "string":
         return "string"
-    return {"int64": "int64", "float64": "float64", "float32": "float64", "bool": "boolean"}[
+    return {"int64": "int64", "float64": "float64", "float32": "float32", "bool": "boolean"}[
         str(dtype)
     ]
 
@@ -82,3 +82,8 @@ CELL_SCHEMAS: dict[str, ibis.Schema] = {
 def cell_table(name: str) -> ir.Table:
     """The unbound Ibis table of a rollup-cell table."""
     return ibis.table(CELL_SCHEMAS[name], name=name)
+
+
+def indicator(flag: ir.BooleanValue) -> ir.IntegerValue:
+    """1 where `flag` holds, else 0 (PostgreSQL casts no boolean to a number)."""
+    return flag.ifelse(1, 0)

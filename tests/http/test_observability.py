@@ -12,7 +12,9 @@ from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from dashboard import create_app
+from dashboard.data.ingest import ingester_for
 from dashboard.data.sources import SimulatorSource
+from dashboard.data.store import MANIFEST_CHECK_SECONDS
 from dashboard.ops.logs import JsonFormatter
 from tests.conftest import FIXED_NOW, SEED, FixedTimeSource, testing_config
 from tests.http import renderer
@@ -82,9 +84,8 @@ def test_ready_reports_data_and_cache(client):
     assert data["last_error"] is None
 
 
-def test_ready_is_503_until_data_can_be_loaded():
-    errors_before = sample("dashboard_source_errors_total")
-    app = create_app(testing_config(DATA_SOURCE_OBJECT=FailingSource()))
+def test_ready_is_503_until_data_can_be_loaded(tmp_path):
+    app = create_app(testing_config(DATA_SOURCE_OBJECT=FailingSource(), DATA_DIR=str(tmp_path)))
     client = app.server.test_client()
     response = client.get("/ready")
     assert response.status_code == 503
@@ -93,14 +94,17 @@ def test_ready_is_503_until_data_can_be_loaded():
     assert body["data"]["loaded"] is False
     assert body["data"]["last_error"] == "OSError: the data share is not mounted"
     assert client.get("/health").status_code == 200
-    assert sample("dashboard_source_errors_total") > errors_before
+    errors = metric_samples(client.get("/metrics").get_data(as_text=True))
+    assert errors[("dashboard_source_errors_total", ())] == 1
 
 
-def test_a_failed_reread_serves_the_last_data_and_says_so():
-    app = create_app(testing_config(DATA_SOURCE_OBJECT=FailingSource(good=1), REFRESH_SECONDS=1))
+def test_a_failed_reread_serves_the_last_data_and_says_so(tmp_path):
+    config = testing_config(DATA_SOURCE_OBJECT=FailingSource(good=1), DATA_DIR=str(tmp_path))
+    app = create_app(config)
     client = app.server.test_client()
     assert client.get("/ready").get_json()["status"] == "ready"
-    time.sleep(1.1)  # the next request re-reads the source, which now fails
+    ingester_for(app.server.config).run_once()  # the next refresh: the source now fails
+    time.sleep(MANIFEST_CHECK_SECONDS)
     response = client.get("/ready")
     assert response.status_code == 200
     body = response.get_json()
