@@ -28,7 +28,7 @@ def _direction_label(key: str) -> str:
 def forest_figure(results: list[MetricResult], subtitle: str) -> go.Figure:
     """Each metric's relative change with its Holm-level interval; green or red only if
     significant (the interval then excludes 0)."""
-    title = "Relative change, with Holm-adjusted intervals"
+    title = "Relative change, with intervals"
     if not results:
         return empty_figure(title, "Nothing to compare")
     figure = go.Figure()
