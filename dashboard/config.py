@@ -151,6 +151,9 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> dict[str, object]
         # A/B guardrail: a treatment whose false-positive rate is worse than control by more
         # than this (a fraction; 0.01 = 1 point) fails the non-inferiority check.
         "AB_GUARDRAIL_MARGIN": _float(env, "DASHBOARD_AB_GUARDRAIL_POINTS", 1.0) / 100.0,
+        # A/B: alerts (both arms, every model type) an experiment is planned to reach; tunes the
+        # always-valid intervals of running experiments and sizes "detectable at the plan".
+        "AB_PLANNED_ALERTS": _int(env, "DASHBOARD_AB_PLANNED_ALERTS", 8000, minimum=100),
         # Data-quality thresholds: JSON {"indicator": [warning, failing], ...} overriding the
         # defaults in dashboard/analysis/quality.py.
         "QUALITY_THRESHOLDS": _json(env, "DASHBOARD_QUALITY_THRESHOLDS"),

@@ -169,3 +169,91 @@ def composite_score(values: pd.DataFrame | pd.Series) -> pd.Series | float:
     if isinstance(values, pd.Series):
         return float((values.reindex(weights.index) * weights).sum(min_count=len(weights)))
     return (values[list(weights.index)] * weights).sum(axis=1, min_count=len(weights))
+
+
+INDICATOR_SUMMARY_COLUMNS = (
+    "status",
+    "worst_model_type",
+    "latest_date",
+    "days_below",
+    "days",
+    "all_models",
+    "all_models_latest",
+)
+
+
+def indicator_summary(daily: pd.DataFrame, thresholds: Mapping[str, Threshold]) -> pd.DataFrame:
+    """What each indicator's card shows, from daily values per model type.
+
+    ``daily`` has one row per (date, model_type) with a column per indicator, and optionally
+    ``samples`` (that model type's training samples that day). Per indicator of ``thresholds``
+    that ``daily`` holds (the index), columns:
+
+    - ``status``: the worst model type's status on the latest day of ``daily`` (the range's),
+      so one failing model type is not averaged away by healthy ones; ``worst_model_type`` is
+      that model type (ties: the worse value). "no data" when no model type reported that day.
+    - ``days_below``: the days on which at least one model type was on the bad side of the
+      warning threshold (below it; above it for freshness), out of ``days`` with any value.
+    - ``all_models``: the All Models value, the mean over the days of each day's value across
+      model types weighted by their samples (equal weights without a ``samples`` column or
+      when none has samples that day); freshness is the oldest model type's, since data are
+      only as fresh as their stalest part. ``all_models_latest``: that value on the latest day.
+    """
+    missing = {"date", "model_type"} - set(daily.columns)
+    if missing:
+        raise ValueError(f"daily needs the columns {sorted(missing)}")
+    indicators = [name for name in thresholds if name in daily.columns]
+    rows = {}
+    for indicator in indicators:
+        threshold = thresholds[indicator]
+        present = daily[daily[indicator].notna()]
+        if present.empty:
+            rows[indicator] = (NO_DATA, None, None, 0, 0, math.nan, math.nan)
+            continue
+        values = present[indicator].to_numpy(dtype=float)
+        day_status = statuses(present[[indicator]], {indicator: threshold})[indicator]
+        below = day_status.isin([WARNING, FAILING])
+        latest_date = daily["date"].max()
+        latest = present[present["date"] == latest_date]
+        if latest.empty:
+            status_now, worst = NO_DATA, None
+        else:
+            latest_status = day_status[latest.index]
+            # Worse status first, then the worse value.
+            badness = latest[indicator] * (1 if threshold.lower_is_better else -1)
+            order = sorted(
+                latest.index, key=lambda row: (-STATUS_RANK[latest_status[row]], -badness[row])
+            )
+            status_now, worst = latest_status[order[0]], str(latest.at[order[0], "model_type"])
+        per_day = _all_models_per_day(present, indicator, values, threshold.lower_is_better)
+        rows[indicator] = (
+            status_now,
+            worst,
+            latest_date,
+            int(present.loc[below, "date"].nunique()),
+            int(present["date"].nunique()),
+            float(per_day.mean()),
+            float(per_day.get(latest_date, math.nan)),
+        )
+    return pd.DataFrame.from_dict(
+        rows, orient="index", columns=list(INDICATOR_SUMMARY_COLUMNS)
+    ).rename_axis("indicator")
+
+
+def _all_models_per_day(
+    present: pd.DataFrame, indicator: str, values: np.ndarray, oldest: bool
+) -> pd.Series:
+    """Each day's All Models value of one indicator (rows without a value already dropped)."""
+    days = present["date"]
+    if oldest:
+        return present.groupby("date")[indicator].max()
+    if "samples" in present.columns:
+        weights = pd.to_numeric(present["samples"], errors="coerce").fillna(0).clip(lower=0)
+    else:
+        weights = pd.Series(0.0, index=present.index)
+    # A day whose model types have no samples at all weighs them equally.
+    unweighted = weights.groupby(days).transform("sum") <= 0
+    weights = weights.where(~unweighted, 1.0).to_numpy(dtype=float)
+    frame = pd.DataFrame({"date": days.to_numpy(), "weighted": values * weights, "w": weights})
+    totals = frame.groupby("date")[["weighted", "w"]].sum()
+    return totals["weighted"] / totals["w"]

@@ -9,6 +9,8 @@ before anything is queried: an unknown experiment or version gives no update.
 from __future__ import annotations
 
 import logging
+import math
+from dataclasses import dataclass
 
 import pandas as pd
 from dash import Dash, Input, Output, State, no_update
@@ -40,6 +42,7 @@ from dashboard.components.ab_notices import (
 )
 from dashboard.components.ab_verdicts import (
     METRICS,
+    Metric,
     MetricResult,
     headline,
     results_table,
@@ -50,7 +53,7 @@ from dashboard.components.tables import VERSION_INTERVAL_FIELDS, version_rows
 from dashboard.components.theme import empty_figure
 from dashboard.data import experiments, queries
 from dashboard.data.cache import cache
-from dashboard.data.experiments import CONTROL, RESPONSE_COLUMN, TREATMENT, Comparison
+from dashboard.data.experiments import ARMS, CONTROL, RESPONSE_COLUMN, TREATMENT, Comparison
 from dashboard.data.filters import ALL_MODELS, model_label
 from dashboard.data.sources import MissingTable
 
@@ -58,12 +61,41 @@ log = logging.getLogger(__name__)
 
 ALPHA = 0.05
 POWER = 0.8
-# Sample sizes are found at the Bonferroni level, the strictest one Holm applies, so a change
-# of the observed size would come out significant after the adjustment.
+# Detectable changes are sized at the Bonferroni level, the strictest one Holm applies, so a
+# change of that size would come out significant after the adjustment.
 FAMILY_ALPHA = ALPHA / len(METRICS)
 MIN_PER_ARM = ab.MIN_SAMPLE_PER_ARM
 ONE_DAY = pd.Timedelta(days=1)
-NOT_SIZED = {"required_per_arm": None, "more_control": None, "more_treatment": None}
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """How a comparison is analysed: always valid while its alerts keep arriving (a running
+    experiment is re-tested on every refresh), fixed horizon once they no longer change."""
+
+    always_valid: bool
+    # The confidence sequences' tuning parameter, fixed from the planned size before any data.
+    rho: float
+    # Alerts (both arms, every model type) the experiment is planned to reach; None when no
+    # more are coming or there is no plan (observational comparisons).
+    planned_alerts: int | None
+
+
+def analysis_of(chosen: Comparison) -> Analysis:
+    """A running experiment, or two versions one of which is still in one, gets the
+    always-valid analysis; a completed experiment, or versions no longer tested, the fixed."""
+    planned = int(current_app.config["AB_PLANNED_ALERTS"])
+    rho = ab.mixture_rho(planned, ALPHA)
+    if chosen.randomised:
+        running = chosen.ended_at is None
+        return Analysis(running, rho, planned if running else None)
+    listed = experiments.experiment_list()
+    ongoing = listed[listed["ended_at"].isna()]
+    versions = {chosen.control, chosen.treatment}
+    tested = set(ongoing["control_version"].astype(str)) | set(
+        ongoing["treatment_version"].astype(str)
+    )
+    return Analysis(bool(versions & tested), rho, None)
 
 
 def picker_choices() -> PickerChoices:
@@ -146,16 +178,18 @@ def _comparison_view(chosen: Comparison, model: str, margin: float):
             f"Too few {model_label(model)} alerts in one arm to compare "
             f"{chosen.control} with {chosen.treatment}: pick another model type or comparison."
         )
-    results, effects = comparison_statistics(chosen, model)
+    analysis = analysis_of(chosen)
+    results, effects = comparison_statistics(chosen, model, analysis)
     alerts = (int(arms.at[CONTROL, "alerts"]), int(arms.at[TREATMENT, "alerts"]))
     srm, srm_alerts = sample_ratio(chosen)
-    false_positive = next(r for r in results if r["metric"] == "false_positive_rate")
-    guardrail = ab.non_inferiority(false_positive["ci_low"], false_positive["ci_high"], margin)
+    low, high = guardrail_interval(arms, analysis)
+    guardrail = ab.non_inferiority(low, high, margin)
     population = f"{model_label(model)} · " + (
         "whole experiment" if chosen.randomised else "all pilot alerts of both versions"
     )
     named = f"{chosen.experiment_id} · " if chosen.randomised else ""
     subtitle = f"{named}{chosen.treatment} vs {chosen.control} · {population}"
+    kind = "always-valid" if analysis.always_valid else "fixed-horizon"
     return (
         comparison_summary(
             chosen,
@@ -164,18 +198,21 @@ def _comparison_view(chosen: Comparison, model: str, margin: float):
             queries.as_of(),
             headline(results, chosen.treatment, chosen.control),
             srm,
+            analysis.always_valid,
         ),
         None if srm is None else srm_banner(chosen, srm_alerts, srm),
-        guardrail_banner(guardrail, chosen.control, chosen.treatment),
+        guardrail_banner(guardrail, chosen.control, chosen.treatment, analysis.always_valid),
         verdict_cards(results, chosen.control, chosen.treatment),
         results_table(results, chosen.control, chosen.treatment),
-        forest_figure(results, subtitle),
-        cumulative_figure(effects, subtitle + " · treatment − control up to each day"),
+        forest_figure(results, f"{subtitle} · {kind}, Holm-adjusted"),
+        cumulative_figure(
+            effects, subtitle + " · treatment − control up to each day, always-valid intervals"
+        ),
     )
 
 
 def comparison_statistics(
-    chosen: Comparison, model: str
+    chosen: Comparison, model: str, analysis: Analysis
 ) -> tuple[list[MetricResult], pd.DataFrame]:
     """`metric_results` and `cumulative_effects` of a comparison, computed once per data
     snapshot: the tests and Holm's adjustment (statsmodels collects garbage on every call)
@@ -186,12 +223,18 @@ def comparison_statistics(
         chosen.control,
         chosen.treatment,
         model,
+        analysis,
     )
 
 
 @cache.memoize()
 def _comparison_statistics(
-    version: str, experiment_id: str, control: str, treatment: str, model: str
+    version: str,
+    experiment_id: str,
+    control: str,
+    treatment: str,
+    model: str,
+    analysis: Analysis,
 ) -> tuple[list[MetricResult], pd.DataFrame]:
     if experiment_id:
         chosen = experiments.experiment_comparison(experiment_id)
@@ -199,8 +242,25 @@ def _comparison_statistics(
         chosen = experiments.version_comparison(control, treatment)
     arms = experiments.arm_summary(chosen, model)
     samples = experiments.response_samples(chosen, model)
-    results = metric_results(arms, samples)
-    return results, cumulative_effects(experiments.cumulative_counts(chosen, model), samples)
+    planned = planned_arms(chosen, model, analysis)
+    results = metric_results(arms, samples, analysis, planned)
+    levels = {result["metric"]: 1 - result["confidence"] for result in results}
+    counts = experiments.cumulative_counts(chosen, model)
+    return results, cumulative_effects(counts, samples, levels, analysis.rho)
+
+
+def planned_arms(chosen: Comparison, model: str, analysis: Analysis) -> tuple[int, int] | None:
+    """Alerts per arm (control, treatment) the planned size gives this model type: the plan
+    split as designed, scaled by the model type's share of the alerts so far."""
+    if analysis.planned_alerts is None or chosen.treatment_share is None:
+        return None
+    everything = experiments.arm_summary(chosen, ALL_MODELS)["alerts"].sum()
+    shown = experiments.arm_summary(chosen, model)["alerts"].sum()
+    if everything == 0:
+        return None
+    population = analysis.planned_alerts * shown / everything
+    treatment = round(population * chosen.treatment_share)
+    return round(population) - treatment, treatment
 
 
 def chosen_comparison(
@@ -231,37 +291,45 @@ def nothing_to_compare(message: str):
     return not_comparable(message), None, None, None, None, empty, empty
 
 
-def metric_results(arms: pd.DataFrame, samples: pd.DataFrame) -> list[MetricResult]:
-    """Each metric's comparison, significance after Holm across the metrics, and for changes
-    that are not significant, how many more alerts per arm would detect them."""
+def metric_results(
+    arms: pd.DataFrame,
+    samples: pd.DataFrame,
+    analysis: Analysis,
+    planned: tuple[int, int] | None = None,
+) -> list[MetricResult]:
+    """Each metric's comparison (always valid or fixed horizon, as `analysis` says),
+    significance after Holm across the metrics, intervals at the level Holm tested each metric
+    at (so that they agree with the verdicts), and the smallest change each would detect now
+    and at the `planned` arm sizes (control, treatment)."""
     control, treatment = arms.loc[CONTROL], arms.loc[TREATMENT]
-    control_times = samples.loc[samples["arm"] == CONTROL, RESPONSE_COLUMN].to_numpy()
-    treatment_times = samples.loc[samples["arm"] == TREATMENT, RESPONSE_COLUMN].to_numpy()
-    compared, needed = [], []
-    for metric in METRICS:
+    times = {arm: samples.loc[samples["arm"] == arm, RESPONSE_COLUMN].to_numpy() for arm in ARMS}
+
+    def compare(metric: Metric, alpha: float) -> dict:
         if metric.in_minutes:
-            result = ab.compare_means(control_times, treatment_times, alpha=ALPHA)
-            values = result["control_mean"], result["treatment_mean"]
-            need = ab.additional_sample_needed_for_means
-            need_args = (control_times, treatment_times)
-        else:
-            counts = (
-                int(control[metric.key]),
-                int(control["alerts"]),
-                int(treatment[metric.key]),
-                int(treatment["alerts"]),
-            )
-            result = ab.compare_proportions(*counts, alpha=ALPHA)
-            values = result["control_rate"], result["treatment_rate"]
-            need, need_args = ab.additional_sample_needed, counts
-        compared.append((metric, result, values))
-        needed.append((need, need_args))
-    adjusted = ab.adjust_pvalues([result["p_value"] for _, result, _ in compared], "holm")
+            if analysis.always_valid:
+                return ab.sequential_means(
+                    times[CONTROL], times[TREATMENT], alpha=alpha, rho=analysis.rho
+                )
+            return ab.compare_means(times[CONTROL], times[TREATMENT], alpha=alpha)
+        counts = (
+            int(control[metric.key]),
+            int(control["alerts"]),
+            int(treatment[metric.key]),
+            int(treatment["alerts"]),
+        )
+        if analysis.always_valid:
+            return ab.sequential_proportions(*counts, alpha=alpha, rho=analysis.rho)
+        return ab.compare_proportions(*counts, alpha=alpha)
+
+    tested = [compare(metric, ALPHA) for metric in METRICS]
+    p_values = [result["p_value"] for result in tested]
+    adjusted = ab.adjust_pvalues(p_values, "holm")
+    levels = ab.holm_levels(p_values, ALPHA)
     results = []
-    for (metric, result, values), (need, need_args), p_adjusted in zip(
-        compared, needed, adjusted, strict=True
-    ):
-        significant = bool(p_adjusted < ALPHA)
+    for metric, first, p_adjusted, level in zip(METRICS, tested, adjusted, levels, strict=True):
+        result = compare(metric, float(level))
+        values = _levels(result)
+        now, at_plan = detectable_changes(metric, arms, times, analysis, planned)
         results.append(
             MetricResult(
                 metric=metric.key,
@@ -275,26 +343,87 @@ def metric_results(arms: pd.DataFrame, samples: pd.DataFrame) -> list[MetricResu
                 relative_lift=result["relative_lift"],
                 relative_ci_low=result["relative_ci_low"],
                 relative_ci_high=result["relative_ci_high"],
-                p_value=result["p_value"],
+                confidence=1 - float(level),
+                always_valid=analysis.always_valid,
+                p_value=first["p_value"],
                 adjusted_p_value=float(p_adjusted),
-                significant=significant,
-                **(NOT_SIZED if significant else sample_needed(need, need_args)),
+                significant=bool(p_adjusted < ALPHA),
+                detectable_now=now,
+                detectable_planned=at_plan,
+                planned_alerts=None if planned is None else sum(planned),
             )
         )
     return results
 
 
-def sample_needed(need, arguments: tuple) -> dict[str, int | None]:
-    """Alerts per arm that would detect the observed change, and how many more each arm needs."""
-    try:
-        sample = need(*arguments, alpha=FAMILY_ALPHA, power=POWER)
-    except ValueError:  # a change too small for the power solver to size
-        return NOT_SIZED
-    return {
-        "required_per_arm": sample["required_per_arm"],
-        "more_control": sample["additional_control"],
-        "more_treatment": sample["additional_treatment"],
-    }
+def _levels(result: dict) -> tuple[float, float]:
+    """(control, treatment) level of a rate, mean or sequential comparison."""
+    for control_key, treatment_key in (
+        ("control_value", "treatment_value"),
+        ("control_rate", "treatment_rate"),
+        ("control_mean", "treatment_mean"),
+    ):
+        if control_key in result:
+            return result[control_key], result[treatment_key]
+    raise KeyError("a comparison without levels")
+
+
+def detectable_changes(
+    metric: Metric,
+    arms: pd.DataFrame,
+    times: dict[str, object],
+    analysis: Analysis,
+    planned: tuple[int, int] | None,
+) -> tuple[float | None, float | None]:
+    """The smallest change found with 80% power at the strictest Holm level, at the arms'
+    sizes now and at the `planned` sizes (None when there is no plan or it is reached)."""
+    rho = analysis.rho if analysis.always_valid else None
+    if metric.in_minutes:
+        control_n, treatment_n = len(times[CONTROL]), len(times[TREATMENT])
+        sd = _pooled_sd(times[CONTROL], times[TREATMENT])
+        responded = arms["responded"] / arms["alerts"].where(arms["alerts"] > 0)
+        shares = (float(responded[CONTROL]), float(responded[TREATMENT]))
+    else:
+        control_n, treatment_n = int(arms.at[CONTROL, "alerts"]), int(arms.at[TREATMENT, "alerts"])
+        rate = (arms[metric.key].sum()) / max(1, control_n + treatment_n)
+        sd = math.sqrt(rate * (1 - rate))
+        shares = (1.0, 1.0)
+
+    def size(n_control: int, n_treatment: int) -> float | None:
+        value = ab.minimum_detectable_effect(
+            sd, n_control, n_treatment, alpha=FAMILY_ALPHA, power=POWER, rho=rho
+        )
+        return None if math.isnan(value) else value
+
+    now = size(control_n, treatment_n)
+    if planned is None or sum(planned) <= control_n + treatment_n:
+        return now, None
+    return now, size(round(planned[0] * shares[0]), round(planned[1] * shares[1]))
+
+
+def _pooled_sd(control: object, treatment: object) -> float:
+    control, treatment = pd.Series(control).dropna(), pd.Series(treatment).dropna()
+    freedom = len(control) + len(treatment) - 2
+    if freedom <= 0:
+        return math.nan
+    squares = (len(control) - 1) * control.var() + (len(treatment) - 1) * treatment.var()
+    return math.sqrt(squares / freedom)
+
+
+def guardrail_interval(arms: pd.DataFrame, analysis: Analysis) -> tuple[float, float]:
+    """The 95% interval of the false-positive rate's change that the guardrail reads: always
+    valid while the data keep arriving, since the guardrail too is checked on every refresh."""
+    counts = (
+        int(arms.at[CONTROL, "false_positive_rate"]),
+        int(arms.at[CONTROL, "alerts"]),
+        int(arms.at[TREATMENT, "false_positive_rate"]),
+        int(arms.at[TREATMENT, "alerts"]),
+    )
+    if analysis.always_valid:
+        result = ab.sequential_proportions(*counts, alpha=ALPHA, rho=analysis.rho)
+    else:
+        result = ab.compare_proportions(*counts, alpha=ALPHA)
+    return result["ci_low"], result["ci_high"]
 
 
 def sample_ratio(chosen: Comparison) -> tuple[ab.SrmResult | None, tuple[int, int]]:
@@ -309,8 +438,12 @@ def sample_ratio(chosen: Comparison) -> tuple[ab.SrmResult | None, tuple[int, in
     return ab.srm_check(list(alerts), [1 - share, share]), alerts
 
 
-def cumulative_effects(counts: pd.DataFrame, samples: pd.DataFrame) -> pd.DataFrame:
-    """Per day, each metric's treatment - control and 95% interval on all alerts so far."""
+def cumulative_effects(
+    counts: pd.DataFrame, samples: pd.DataFrame, levels: dict[str, float], rho: float
+) -> pd.DataFrame:
+    """Per day, each metric's treatment - control on all alerts so far, with its confidence
+    sequence at the metric's level in `levels` (its verdict's): a day-by-day chart is a look a
+    day, so only an interval valid at every look may be read off it."""
     control = counts[counts["arm"] == CONTROL].set_index("day")
     treatment = counts[counts["arm"] == TREATMENT].set_index("day")
     times = samples["timestamp"]
@@ -322,20 +455,23 @@ def cumulative_effects(counts: pd.DataFrame, samples: pd.DataFrame) -> pd.DataFr
             continue
         so_far = samples.iloc[: times.searchsorted(day + ONE_DAY, side="left")]
         for metric in METRICS:
+            alpha = levels.get(metric.key, ALPHA)
             if metric.in_minutes:
                 arm = so_far["arm"]
-                result = ab.compare_means(
+                result = ab.sequential_means(
                     so_far.loc[arm == CONTROL, RESPONSE_COLUMN].to_numpy(),
                     so_far.loc[arm == TREATMENT, RESPONSE_COLUMN].to_numpy(),
-                    alpha=ALPHA,
+                    alpha=alpha,
+                    rho=rho,
                 )
             else:
-                result = ab.compare_proportions(
+                result = ab.sequential_proportions(
                     int(before[metric.key]),
                     int(before["alerts"]),
                     int(after[metric.key]),
                     int(after["alerts"]),
-                    alpha=ALPHA,
+                    alpha=alpha,
+                    rho=rho,
                 )
             rows.append(
                 {

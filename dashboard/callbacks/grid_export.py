@@ -5,6 +5,8 @@ from __future__ import annotations
 from dash import Dash, Input, Output
 from dash.exceptions import PreventUpdate
 
+from dashboard.callbacks.guard import server_callback
+
 
 def export_on_click(n_clicks: object) -> bool:
     if not isinstance(n_clicks, int) or n_clicks < 1:
@@ -13,4 +15,6 @@ def export_on_click(n_clicks: object) -> bool:
 
 
 def register_export(app: Dash, button_id: str, grid_id: str) -> None:
-    app.callback(Output(grid_id, "exportDataAsCsv"), Input(button_id, "n_clicks"))(export_on_click)
+    server_callback(app, Output(grid_id, "exportDataAsCsv"), Input(button_id, "n_clicks"))(
+        export_on_click
+    )

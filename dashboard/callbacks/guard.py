@@ -1,4 +1,5 @@
-"""Page callbacks that explain a missing table instead of failing."""
+"""How the dashboard registers its callbacks: a failure is a server error, and a page callback
+explains a missing table instead of failing."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dash import Dash, Output, no_update
 
 from dashboard.components.theme import empty_figure
 from dashboard.data.sources import MissingTable
+from dashboard.errors import callback_failed
 
 
 def missing_table_answers(outputs: list[Output], missing: MissingTable) -> list[object]:
@@ -33,10 +35,20 @@ def missing_table_answers(outputs: list[Output], missing: MissingTable) -> list[
     return answers
 
 
+def server_callback(
+    app: Dash, *dependencies: object, **options: object
+) -> Callable[[Callable], Callable]:
+    """`app.callback` for the dashboard's own callback functions: an exception one raises is
+    answered 500 and logged with its traceback (`errors.callback_failed`), not taken for a
+    forged request."""
+    return app.callback(*dependencies, on_error=callback_failed, **options)
+
+
 def page_callback(
     app: Dash, *dependencies: object, **options: object
 ) -> Callable[[Callable], Callable]:
-    """Like `app.callback`: registers the function, answering MissingTable with a message."""
+    """Like `server_callback`: registers the function, answering MissingTable with a
+    message."""
     outputs = [dependency for dependency in dependencies if isinstance(dependency, Output)]
 
     def register(function: Callable) -> Callable:
@@ -48,7 +60,7 @@ def page_callback(
                 answers = missing_table_answers(outputs, missing)
                 return answers[0] if len(outputs) == 1 else tuple(answers)
 
-        app.callback(*dependencies, **options)(guarded)
+        server_callback(app, *dependencies, **options)(guarded)
         return function
 
     return register

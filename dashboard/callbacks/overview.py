@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from dash import Dash, Output
 
 from dashboard import ids
@@ -15,6 +16,7 @@ from dashboard.components.soc_charts import SOC_KPIS, impact_figure
 from dashboard.components.tables import session_rows
 from dashboard.data import queries
 from dashboard.data.filters import model_label, range_label
+from dashboard.data.sources import MissingTable
 
 LOWER_IS_BETTER = {"automation_rate": False, "false_positive_rate": True, "response_min": True}
 
@@ -24,15 +26,19 @@ def headline(range_key: object, model: object, _tick: object = None):
     range_key, model = checked_filters(range_key, model)
     sessions = queries.sessions_in_range(range_key, model)
     active = queries.active_sessions(model)
-    version = queries.current_version()
+    try:
+        version, no_version = queries.current_version(), "No stable release"
+    except MissingTable:  # training runs without a release table: the other cards still apply
+        version, no_version = None, "No model_versions table"
     completed = sessions[sessions["status"] == "completed"]
     failed = int((sessions["status"] == "failed").sum())
-    best = completed.loc[completed["val_accuracy"].idxmax()] if not completed.empty else None
+    scored = completed["val_accuracy"].dropna()
+    best = completed.loc[scored.idxmax()] if not scored.empty else None
     cards = [
         kpi_card(
             "Current model version",
-            "–" if version is None else version["version"],
-            "No stable release"
+            fmt.DASH if version is None else fmt.text(version["version"]),
+            no_version
             if version is None
             else f"Latest stable release, {fmt.date(version['released_at'])}",
             tone="info",
@@ -54,13 +60,21 @@ def headline(range_key: object, model: object, _tick: object = None):
         kpi_card(
             "Best model accuracy",
             fmt.percent(None if best is None else best["val_accuracy"]),
-            "No completed session in range"
-            if best is None
-            else f"Best validation accuracy · {best['session_id']} ({best['model_version']})",
+            best_note(best, completed),
             icon="bi-bullseye",
         ),
     ]
     return cards, live_session_panel(active, model_label(model))
+
+
+def best_note(best: pd.Series | None, completed: pd.DataFrame) -> str:
+    """Which session the best accuracy comes from, or why there is none."""
+    if best is not None:
+        version = fmt.text(best["model_version"], "version unknown")
+        return f"Best validation accuracy · {best['session_id']} ({version})"
+    if completed.empty:
+        return "No completed session in range"
+    return "No completed session in range logged a validation accuracy"
 
 
 def impact(range_key: object, model: object, _tick: object = None):

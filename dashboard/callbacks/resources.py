@@ -27,12 +27,13 @@ def _resources_view(range_key: str, model: str):
     trends = queries.resource_trends(range_key, model)
     fleet = queries.fleet_trends(range_key, model)
     bucket = fmt.period(pd.Timedelta(queries.RESOURCE_BUCKETS[range_key]))
-    subtitle = f"{scope(range_key, model)} · {int(summary['gpus'] or 0)} GPUs · mean per {bucket}"
+    gpus = 0 if pd.isna(summary["gpus"]) else int(summary["gpus"])
+    subtitle = f"{scope(range_key, model)} · {gpus} GPUs · mean per {bucket}"
     cards = [
         kpi_card(
             "GPU utilisation while training",
             fmt.percent(summary["gpu_util_training"]),
-            f"{int(summary['gpus'] or 0)} GPUs · minutes with a session running",
+            f"{gpus} GPUs · minutes with a session running",
             icon="bi-gpu-card",
         ),
         kpi_card(

@@ -9,6 +9,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import ids
 from dashboard.callbacks.filters import checked_filters
+from dashboard.callbacks.guard import server_callback
 from dashboard.components.tables import (
     SESSION_GRID,
     SESSION_GRID_DEFAULT_SORT,
@@ -67,7 +68,8 @@ def session_csv(
 def register_session_grid(
     app: Dash, grid_id: str, shown_id: str, export_id: str, download_id: str, filename: str
 ) -> None:
-    app.callback(
+    server_callback(
+        app,
         Output(grid_id, "getRowsResponse"),
         Input(grid_id, "getRowsRequest"),
         State(ids.RANGE, "value"),
@@ -86,7 +88,8 @@ def register_session_grid(
     def export(n_clicks: object, request: object, range_key: object, model: object) -> dict:
         return session_csv(n_clicks, request, range_key, model, filename)
 
-    app.callback(
+    server_callback(
+        app,
         Output(download_id, "data"),
         Input(export_id, "n_clicks"),
         State(grid_id, "getRowsRequest"),

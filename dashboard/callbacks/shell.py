@@ -10,6 +10,7 @@ import pandas as pd
 from dash import ALL, Dash, Input, Output, State, html, no_update
 
 from dashboard import ids
+from dashboard.callbacks.guard import server_callback
 from dashboard.components import format as fmt
 from dashboard.components.shell import source_details
 from dashboard.data.filters import (
@@ -120,7 +121,8 @@ function(range, model, pathname, linkIds) {
 
 
 def register(app: Dash) -> None:
-    app.callback(
+    server_callback(
+        app,
         Output(ids.RANGE, "value"),
         Output(ids.MODEL, "value"),
         Output(ids.FILTER_ERROR, "children"),
@@ -128,19 +130,23 @@ def register(app: Dash) -> None:
         State(ids.RANGE, "value"),
         State(ids.MODEL, "value"),
     )(filters_from_url)
-    app.callback(
+    server_callback(
+        app,
         Output(ids.UPDATED_AT, "children"),
         Output(ids.DATA_WARNING, "children"),
         Input(ids.REFRESH, "n_intervals"),
         Input(ids.URL, "pathname"),
     )(data_status)
-    app.callback(
+    server_callback(
+        app,
         Output(ids.DATA_SOURCE, "children"),
         Output(ids.DATA_SOURCE_DETAILS, "children"),
         Input(ids.REFRESH, "n_intervals"),
         Input(ids.URL, "pathname"),
     )(source_status)
-    app.callback(Output(ids.REFRESH, "disabled"), Input(ids.REFRESH_PAUSE, "value"))(pause_refresh)
+    server_callback(app, Output(ids.REFRESH, "disabled"), Input(ids.REFRESH_PAUSE, "value"))(
+        pause_refresh
+    )
     app.clientside_callback(
         SYNC_URL,
         Output({"type": ids.NAV_LINK, "path": ALL}, "href"),

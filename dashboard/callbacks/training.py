@@ -81,7 +81,7 @@ def _training_charts(range_key: str, model: str):
         kpi_card(
             "Failure rate",
             fmt.percent(failure_share),
-            "Most common: " + (failed["failure_reason"].mode().iloc[0] if len(failed) else "–"),
+            "Most common: " + most_common_reason(failed),
             tone="bad" if len(failed) else "good",
             icon="bi-exclamation-octagon",
         ),
@@ -95,6 +95,16 @@ def _training_charts(range_key: str, model: str):
         loss_figure(sessions, trends, subtitle, limit=limit),
         duration_figure(sessions, f"{scope(range_key, model)} · {len(sessions):,} sessions"),
     )
+
+
+def most_common_reason(failed: pd.DataFrame) -> str:
+    """The most frequent failure reason ('unknown' when none is recorded, a dash without
+    failures); ties go to the reason first in alphabetical order."""
+    if failed.empty:
+        return fmt.DASH
+    reasons = failed["failure_reason"].dropna()
+    reasons = reasons[reasons.astype(str).str.strip() != ""]
+    return fmt.UNKNOWN if reasons.empty else str(reasons.mode().iloc[0])
 
 
 def chart_subtitle(range_key: str, model: str, completed: int) -> str:
@@ -213,14 +223,15 @@ def session_detail(
 @memoised_view
 def _session_detail(session_id: str):
     session = queries.session_summary(session_id)
-    label = f"{session_id} ({session['model_version']})"
+    version = fmt.text(session["model_version"], "version unknown")
+    label = f"{session_id} ({version})"
     title = (
-        f"{session_id} · {session['model_type'].replace('_', ' ').title()} · "
-        f"{session['model_version']} · {session['status']} · started "
+        f"{session_id} · {str(session['model_type']).replace('_', ' ').title()} · "
+        f"{version} · {session['status']} · started "
         f"{fmt.timestamp(session['started_at'])}"
     )
     if session["status"] == "failed":
-        title += f" · failed: {session['failure_reason']}"
+        title += f" · failed: {fmt.text(session['failure_reason'], fmt.UNKNOWN)}"
     return (
         title,
         session_curves_figure(queries.session_metrics(session_id), label),

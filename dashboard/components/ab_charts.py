@@ -6,7 +6,14 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.components.ab_verdicts import METRIC_BY_KEY, METRICS, MetricResult, relative, tone
+from dashboard.components.ab_verdicts import (
+    METRIC_BY_KEY,
+    METRICS,
+    MetricResult,
+    interval_name,
+    relative,
+    tone,
+)
 from dashboard.components.theme import BAD, GOOD, MUTED, NEUTRAL, SERIES, empty_figure, titled
 
 TONE_COLOURS = {"good": GOOD, "bad": BAD, "neutral": NEUTRAL}
@@ -19,8 +26,9 @@ def _direction_label(key: str) -> str:
 
 
 def forest_figure(results: list[MetricResult], subtitle: str) -> go.Figure:
-    """Each metric's relative change with its 95% interval; green or red only if significant."""
-    title = "Relative change, with 95% intervals"
+    """Each metric's relative change with its Holm-level interval; green or red only if
+    significant (the interval then excludes 0)."""
+    title = "Relative change, with intervals"
     if not results:
         return empty_figure(title, "Nothing to compare")
     figure = go.Figure()
@@ -51,8 +59,8 @@ def forest_figure(results: list[MetricResult], subtitle: str) -> go.Figure:
                     "width": 6,
                 },
                 name=metric.label,
-                hovertemplate=f"{metric.label}: %{{x:+.1f}}% (95% CI {low:+.1f}% to "
-                f"{high:+.1f}%)<extra></extra>",
+                hovertemplate=f"{metric.label}: %{{x:+.1f}}% ({interval_name(result)} "
+                f"{low:+.1f}% to {high:+.1f}%)<extra></extra>",
             )
         )
     figure.add_vline(x=0, line=ZERO_LINE)
@@ -64,7 +72,9 @@ def forest_figure(results: list[MetricResult], subtitle: str) -> go.Figure:
 
 
 def cumulative_figure(effects: pd.DataFrame, subtitle: str) -> go.Figure:
-    """Per metric, treatment minus control on all alerts up to each day, with its interval.
+    """Per metric, treatment minus control on all alerts up to each day, with its always-valid
+    interval: a confidence sequence, valid at every day's look at once, so a day on which it
+    leaves 0 is a day the experiment could have been stopped.
 
     `effects` has columns day, metric, difference, ci_low, ci_high (rates as fractions).
     """
@@ -97,7 +107,7 @@ def cumulative_figure(effects: pd.DataFrame, subtitle: str) -> go.Figure:
                 fillcolor="rgba(148,163,184,0.18)",
                 line={"width": 0},
                 hoverinfo="skip",
-                name="95% interval",
+                name="Always-valid interval",
                 showlegend=index == 0,
             ),
             row=row + 1,
@@ -114,7 +124,7 @@ def cumulative_figure(effects: pd.DataFrame, subtitle: str) -> go.Figure:
                 showlegend=False,
                 customdata=(rows[["ci_low", "ci_high"]] * factor).to_numpy(),
                 hovertemplate=f"%{{x|%Y-%m-%d}}<br>{metric.label}: %{{y:+.2f}}{unit}"
-                f"<br>95% CI %{{customdata[0]:+.2f}} to %{{customdata[1]:+.2f}}{unit}"
+                f"<br>always-valid CI %{{customdata[0]:+.2f}} to %{{customdata[1]:+.2f}}{unit}"
                 "<extra></extra>",
             ),
             row=row + 1,

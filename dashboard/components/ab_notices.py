@@ -42,6 +42,27 @@ def p_text(value: float) -> str:
     return "p < 0.0001" if value < 0.0001 else f"p = {value:.2g}"
 
 
+def analysis_fact(comparison: Comparison, always_valid: bool) -> html.Li:
+    """Which analysis the verdicts use, and why."""
+    if comparison.randomised and always_valid:
+        text = (
+            "Running: always-valid analysis (confidence sequences). Its verdicts hold however "
+            "often this page refreshes, so a significant one can be acted on now"
+        )
+    elif comparison.randomised:
+        text = (
+            "Completed: fixed-horizon analysis, one look at all its alerts, which no longer change"
+        )
+    elif always_valid:
+        text = (
+            "A version is still in a running experiment, so alerts keep arriving: "
+            "always-valid analysis (confidence sequences)"
+        )
+    else:
+        text = "Neither version takes pilot alerts any more: fixed-horizon analysis"
+    return _fact("bi-hourglass-split" if always_valid else "bi-flag", text)
+
+
 def comparison_summary(
     comparison: Comparison,
     alerts: tuple[int, int],
@@ -49,8 +70,10 @@ def comparison_summary(
     as_of: pd.Timestamp,
     verdict: str,
     srm: SrmResult | None,
+    always_valid: bool = False,
 ) -> dbc.Card:
-    """The card over the verdicts: what is compared, on what, since when, and the headline."""
+    """The card over the verdicts: what is compared, on what, since when, how it is analysed,
+    and the headline."""
     control_n, treatment_n = alerts
     if comparison.randomised:
         title = (
@@ -83,6 +106,7 @@ def comparison_summary(
             "treatment alerts",
         )
     )
+    facts.append(analysis_fact(comparison, always_valid))
     heading: list = [title]
     if srm is not None and srm["mismatch"]:
         heading.append(
@@ -146,27 +170,31 @@ def srm_banner(comparison: Comparison, alerts: tuple[int, int], srm: SrmResult) 
     )
 
 
-def guardrail_banner(result: NonInferiority, control: str, treatment: str) -> dbc.Alert:
-    """The false-positive guardrail: a non-inferiority check against the configured margin."""
+def guardrail_banner(
+    result: NonInferiority, control: str, treatment: str, always_valid: bool = False
+) -> dbc.Alert:
+    """The false-positive guardrail: a non-inferiority check against the configured margin, on
+    the 95% interval (always valid while the data keep arriving)."""
+    interval = "95% always-valid interval" if always_valid else "95% interval"
     margin = f"{plain(result['margin'] * 100)}-point"
     worst = f"{signed(result['worst_case'] * 100)} pts"
     if result["status"] == NON_INFERIOR:
         colour, icon, title = "success", "bi-shield-check", "Guardrail holds"
         text = (
             f"{treatment}'s false-positive rate is not worse than {control}'s by more than the "
-            f"{margin} margin: even the worst case in the 95% interval is {worst}."
+            f"{margin} margin: even the worst case in the {interval} is {worst}."
         )
     elif result["status"] == INFERIOR:
         colour, icon, title = "danger", "bi-shield-x", "Guardrail failed"
         text = (
             f"{treatment} raises the false-positive rate by more than the {margin} margin over "
-            f"{control}: the whole 95% interval lies beyond it."
+            f"{control}: the whole {interval} lies beyond it."
         )
     else:
         colour, icon, title = "warning", "bi-shield-exclamation", "Guardrail flag"
         text = (
             f"It cannot yet be ruled out that {treatment} raises the false-positive rate by more "
-            f"than the {margin} margin over {control}: the 95% interval reaches {worst}. "
+            f"than the {margin} margin over {control}: the {interval} reaches {worst}. "
             "Non-inferiority is not shown."
         )
     return dbc.Alert(

@@ -49,19 +49,23 @@ class MetricResult(TypedDict):
     n_control: int
     n_treatment: int
     difference: float
+    # The intervals are at `confidence`, the level Holm's procedure tested this metric at, so
+    # that they exclude 0 exactly when the change is significant.
     ci_low: float
     ci_high: float
     relative_lift: float
     relative_ci_low: float
     relative_ci_high: float
+    confidence: float
+    always_valid: bool  # a confidence sequence and its always-valid p-value (running data)
     p_value: float
     adjusted_p_value: float  # Holm across the metrics shown together
     significant: bool  # adjusted_p_value below alpha
-    # For a change that is not significant: alerts per arm that would detect it, and how many
-    # more each arm needs (None when the change cannot be sized, e.g. no change at all).
-    required_per_arm: int | None
-    more_control: int | None
-    more_treatment: int | None
+    # The smallest change the comparison would find with 80% power, now and at the planned
+    # size (None when not applicable or not known).
+    detectable_now: float | None
+    detectable_planned: float | None
+    planned_alerts: int | None  # the planned size the last figure is for (both arms)
 
 
 def signed(value: float, digits: int = 1) -> str:
@@ -108,8 +112,14 @@ TONE_BADGE = {
 }
 
 
+def interval_name(result: MetricResult) -> str:
+    """'98.75% CI' or '98.75% always-valid CI': the interval's level and kind."""
+    level = f"{result['confidence'] * 100:.2f}".rstrip("0").rstrip(".")
+    return f"{level}% {'always-valid ' if result['always_valid'] else ''}CI"
+
+
 def verdict_sentence(result: MetricResult, treatment: str) -> str:
-    """'v5.2.1 raises automation rate by 2.9 points (95% CI 0.8 to 5.0), significant — an
+    """'v5.2.1 raises automation rate by 2.9 points (98.75% CI 0.2 to 5.6), significant — an
     improvement': the amount and its interval read in the direction of the verb."""
     metric = METRIC_BY_KEY[result["metric"]]
     difference = result["difference"]
@@ -120,12 +130,13 @@ def verdict_sentence(result: MetricResult, treatment: str) -> str:
     low, high = (
         (result["ci_low"], result["ci_high"]) if rises else (-result["ci_high"], -result["ci_low"])
     )
+    name = interval_name(result)
     if metric.in_minutes:
         amount = f"{abs(difference):.2f} min"
-        interval = f"95% CI {plain(low, 2)} to {plain(high, 2)}"
+        interval = f"{name} {plain(low, 2)} to {plain(high, 2)}"
     else:
         amount = f"{abs(difference) * 100:.1f} points"
-        interval = f"95% CI {plain(low * 100)} to {plain(high * 100)}"
+        interval = f"{name} {plain(low * 100)} to {plain(high * 100)}"
     sentence = (
         f"{treatment} {'raises' if rises else 'lowers'} {metric.noun} by {amount} ({interval}), "
         f"{significance}"
@@ -136,6 +147,33 @@ def verdict_sentence(result: MetricResult, treatment: str) -> str:
     return sentence
 
 
+def detectable(metric: Metric, value: float) -> str:
+    """A detectable change on screen: '±2.1 points' or '±0.41 min'."""
+    return f"±{value:.2f} min" if metric.in_minutes else f"±{value * 100:.1f} points"
+
+
+def _known(value: float | None) -> bool:
+    return value is not None and value == value
+
+
+def detectable_sentence(result: MetricResult) -> str | None:
+    """For a change that is not significant: the smallest change this comparison would find
+    (80% power), now and at the planned size; None when it cannot be sized."""
+    if result["significant"] or not _known(result["detectable_now"]):
+        return None
+    metric = METRIC_BY_KEY[result["metric"]]
+    now = detectable(metric, result["detectable_now"])
+    planned = result["detectable_planned"]
+    if _known(planned) and result["planned_alerts"]:
+        return (
+            f"Detectable with 80% power: {now} now, {detectable(metric, planned)} at the "
+            f"planned {about(result['planned_alerts'])} alerts."
+        )
+    if result["always_valid"]:
+        return f"Detectable with 80% power: {now} now."
+    return f"Detectable with 80% power: {now}; a smaller true change may have been missed."
+
+
 def about(count: int) -> str:
     """A sample size to two significant figures, as precise as a power calculation deserves."""
     if count < 100:
@@ -143,27 +181,12 @@ def about(count: int) -> str:
     return fmt.count(round(count, 2 - len(str(count))))
 
 
-def more_data_sentence(result: MetricResult) -> str | None:
-    """How many more alerts a change that is not significant would need to be detected."""
-    required = result["required_per_arm"]
-    if result["significant"] or required is None:
-        return None
-    more = {"control": result["more_control"] or 0, "treatment": result["more_treatment"] or 0}
-    if not any(more.values()):
-        return "Close to the line: a few more alerts per arm should settle it."
-    sizing = f"Detecting a change this size needs about {about(required)} alerts per arm"
-    if about(more["control"]) == about(more["treatment"]):
-        return f"{sizing}: about {about(more['control'])} more per arm."
-    lacking = [f"{about(count)} more in {arm}" for arm, count in more.items() if count]
-    return f"{sizing}: about {' and '.join(lacking)}."
-
-
 def verdict_card(result: MetricResult, control: str, treatment: str) -> dbc.Card:
     metric = METRIC_BY_KEY[result["metric"]]
     verdict = tone(metric, result)
     badge_colour, badge_text = TONE_BADGE[verdict]
     better = "lower is better" if metric.lower_is_better else "higher is better"
-    more = more_data_sentence(result)
+    more = detectable_sentence(result)
     body = [
         html.Div(
             [
@@ -187,7 +210,8 @@ def verdict_card(result: MetricResult, control: str, treatment: str) -> dbc.Card
         ),
         html.Div(
             f"{change(metric, result['difference'])} "
-            f"(95% CI {change_interval(metric, result['ci_low'], result['ci_high'])}) · "
+            f"({interval_name(result)} "
+            f"{change_interval(metric, result['ci_low'], result['ci_high'])}) · "
             f"{relative(result['relative_lift'])} relative",
             className=f"fw-semibold mt-2 {TONE_TEXT[verdict]}",
         ),
@@ -195,8 +219,9 @@ def verdict_card(result: MetricResult, control: str, treatment: str) -> dbc.Card
             verdict_sentence(result, treatment) + ".",
             className="mt-2 mb-1 ab-verdict-sentence",
         ),
-        html.P(more, className="small text-warning mb-1") if more else None,
+        html.P(more, className="small text-secondary mb-1 ab-detectable") if more else None,
         html.Div(
+            f"{'Always-valid ' if result['always_valid'] else ''}"
             f"{p_equals(result['p_value'])} · Holm-adjusted {p_equals(result['adjusted_p_value'])}",
             className="small text-secondary mt-auto",
         ),
@@ -263,8 +288,9 @@ def results_table(results: list[MetricResult], control: str, treatment: str) -> 
                 html.Th("Metric"),
                 html.Th(f"Control · {control}"),
                 html.Th(f"Treatment · {treatment}"),
-                html.Th("Change (95% CI)"),
-                html.Th("Relative change (95% CI)"),
+                html.Th("Change (CI)"),
+                html.Th("Relative change (CI)"),
+                html.Th("CI level"),
                 html.Th("p-value"),
                 html.Th("Holm p"),
                 html.Th("Verdict"),
@@ -299,6 +325,7 @@ def results_table(results: list[MetricResult], control: str, treatment: str) -> 
                         f"{relative(result['relative_ci_high'])})",
                         className=colour,
                     ),
+                    html.Td(interval_name(result).removesuffix(" CI")),
                     html.Td(p_value(result["p_value"])),
                     html.Td(p_value(result["adjusted_p_value"])),
                     html.Td(TONE_BADGE[verdict][1], className=colour),
@@ -312,15 +339,36 @@ def results_table(results: list[MetricResult], control: str, treatment: str) -> 
         size="sm",
         className="mb-2 align-middle ab-results-table",
     )
-    return html.Div([table, html.P(METHODS, className="small text-secondary mb-0")])
+    always_valid = bool(results) and results[0]["always_valid"]
+    return html.Div(
+        [table, html.P(methods_note(always_valid), className="small text-secondary mb-0")]
+    )
 
 
-METHODS = (
-    "How to read this: changes are treatment minus control, with 95% confidence intervals. "
-    "Rates: two-proportion z-test, Newcombe interval for the difference, log-ratio interval for "
-    "the relative change. Response time: Welch's t-test on every response (open alerts left out), "
-    "delta-method interval for the relative change. 'Significant' means the Holm-adjusted p-value, "
-    "corrected for testing four metrics at once, is below 0.05. Sample sizes needed assume 80% "
-    "power at the level 0.05 / 4, so a change of the observed size would stay significant after "
-    "the adjustment."
-)
+def methods_note(always_valid: bool) -> str:
+    """How to read the table, for the analysis the comparison gets."""
+    if always_valid:
+        tests = (
+            "Running: always-valid analysis. Each interval is an asymptotic confidence "
+            "sequence (Waudby-Smith et al. 2024) for the difference, and the p-values are the "
+            "matching always-valid p-values, so they stay valid however often the page is "
+            "looked at and the experiment may be stopped as soon as a change is significant. "
+            "Relative changes: Fieller's interval with the same width factor. "
+        )
+    else:
+        tests = (
+            "Fixed horizon: one analysis of all alerts. Rates: pooled two-proportion z-test, "
+            "with the score intervals that invert it (Mee for the difference, Koopman for the "
+            "ratio). Response time: Welch's t-test on every response (open alerts left out), "
+            "with the Welch interval and Fieller's interval for the relative change. "
+        )
+    return (
+        "How to read this: changes are treatment minus control. "
+        + tests
+        + "'Significant' means the Holm-adjusted p-value, corrected for testing four metrics at "
+        "once, is below 0.05; each interval is at the level Holm tested its metric at (0.05/4 "
+        "for the smallest p-value, then 0.05/3, … for those found significant; the level of the "
+        "first one not significant for the rest), so an interval excludes 0 exactly when its "
+        "change is significant. Detectable changes: the smallest true change found with 80% "
+        "power at the level 0.05 / 4, from the arms' spread and sizes."
+    )

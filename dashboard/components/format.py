@@ -7,10 +7,25 @@ import math
 import pandas as pd
 
 DASH = "–"
+UNKNOWN = "unknown"
 
 
 def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
+def text(value: object, missing: str = DASH) -> str:
+    """A name or label from the data (a version, a failure reason); `missing` when it is
+    empty, never pandas' '<NA>' or 'nan'."""
+    if _missing(value) or value is pd.NaT or (isinstance(value, str) and not value.strip()):
+        return missing
+    return str(value)
+
+
+def texts(values: pd.Series, missing: str = DASH) -> pd.Series:
+    """`text` of every value of a column."""
+    shown = values.astype("string").str.strip()
+    return shown.where(shown.notna() & (shown != ""), missing).astype(object)
 
 
 def percent(fraction: float | None, digits: int = 1) -> str:

@@ -36,7 +36,7 @@ def live_session_panel(active: pd.DataFrame, model_name: str) -> dbc.Card:
                             html.Strong(session.session_id, className="me-2"),
                             html.Span(
                                 f"{session.model_type.replace('_', ' ').title()} · "
-                                f"{session.model_version}",
+                                f"{fmt.text(session.model_version, 'version unknown')}",
                                 className="text-secondary",
                             ),
                             html.Span(

@@ -147,7 +147,7 @@ def session_rows(sessions: pd.DataFrame, newest_first: bool = True) -> list[dict
             "id": newest["session_id"].astype(str),
             "session_id": newest["session_id"].astype(str),
             "model_type": newest["model_type"].astype(str).map(model_label),
-            "model_version": newest["model_version"].astype(str),
+            "model_version": fmt.texts(newest["model_version"]),
             "status": newest["status"].astype(str),
             "started_at": newest["started_at"].dt.strftime("%Y-%m-%d %H:%M"),
             "duration": newest["duration_min"].map(fmt.duration),
@@ -158,10 +158,18 @@ def session_rows(sessions: pd.DataFrame, newest_first: bool = True) -> list[dict
             "val_loss": newest["val_loss"].round(4),
             "gpu_util_mean": newest["gpu_util_mean"].round(3),
             "gpu_mem_peak_gb": newest["gpu_mem_peak_gb"].round(2),
-            "failure_reason": newest["failure_reason"].fillna("").astype(str),
+            "failure_reason": failure_reasons(newest),
         }
     )
-    return rows.to_dict("records")
+    # NaN is not JSON: a missing measurement (no validation metric) goes as null.
+    return rows.astype(object).where(rows.notna(), None).to_dict("records")
+
+
+def failure_reasons(sessions: pd.DataFrame) -> pd.Series:
+    """Each session's failure reason: 'unknown' for a failure without one, empty otherwise."""
+    failed = sessions["status"].astype(str) == "failed"
+    reasons = fmt.texts(sessions["failure_reason"], fmt.UNKNOWN)
+    return reasons.where(failed, fmt.texts(sessions["failure_reason"], "")).astype(str)
 
 
 def _version_interval_column(field: str, header: str, percent: bool) -> dict:

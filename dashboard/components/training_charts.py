@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from dashboard.components import format as fmt
 from dashboard.components.theme import (
     SERIES,
     STATUS_COLOURS,
@@ -36,7 +37,9 @@ def session_points(
     points = {
         "x": epoch_ms(shown["started_at"]),
         "y": compact(shown[column], factor),
-        "customdata": shown[["session_id", extra]].astype(str).to_numpy(),
+        "customdata": np.column_stack(
+            [shown["session_id"].astype(str), fmt.texts(shown[extra], fmt.UNKNOWN)]
+        ),
     }
     return points, reduction
 

@@ -106,8 +106,9 @@ def _count_cache_error(_backend: object, **extra: object) -> None:
 
 
 def _callback_name(callback_map: dict, status_code: int) -> str:
-    """The output string of a known callback, or 'unknown' (forged requests stay one label)."""
-    if status_code >= 400:  # refused: its body may not even parse
+    """The output string of a known callback, or 'unknown' (forged requests stay one label).
+    A 5xx is a callback that failed on the server: it keeps its name."""
+    if 400 <= status_code < 500:  # refused: its body may not even parse
         return "unknown"
     try:
         body = request.get_json(silent=True)

@@ -34,8 +34,8 @@ def layout(**_query: str) -> html.Div:
             page_header(
                 "A/B Testing",
                 "Is a new model version really better? Control vs treatment on the pilot cohort "
-                "of an experiment, with 95% intervals and significance corrected for testing "
-                "four metrics at once.",
+                "of an experiment, with intervals and significance corrected for testing four "
+                "metrics at once, and valid at every look while the experiment runs.",
             ),
             comparison_picker(initial_choices()),
             html.Div(loading(html.Div(id=ids.AB_SUMMARY)), className="mt-3"),

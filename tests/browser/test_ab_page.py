@@ -12,10 +12,12 @@ from tests.conftest import testing_config
 pytestmark = pytest.mark.browser
 
 DEFAULT_VERDICT = (
-    "v5.3.0 raises automation rate by 1.2 points (95% CI −3.2 to 5.6), not significant"
+    "v5.3.0 raises automation rate by 1.2 points (98.75% always-valid CI −7.0 to 9.5), "
+    "not significant"
 )
 EXP_005_VERDICT = (
-    "v5.2.1 raises automation rate by 2.9 points (95% CI 0.8 to 5.0), significant — an improvement"
+    "v5.2.1 raises automation rate by 2.9 points (97.5% CI 0.5 to 5.3), significant — an "
+    "improvement"
 )
 
 
@@ -39,7 +41,8 @@ def test_the_page_opens_on_the_latest_experiment_with_its_verdicts(ab_page):
     select = Select(ab_page.find_element(f"#{ids.AB_EXPERIMENT}"))
     assert select.first_selected_option.get_attribute("value") == "EXP-006"
     assert "no significant change on any of the four metrics" in text(ab_page, ids.AB_SUMMARY)
-    assert "Detecting a change this size needs about" in text(ab_page, ids.AB_VERDICTS)
+    assert "Detectable with 80% power" in text(ab_page, ids.AB_VERDICTS)
+    assert "Running: always-valid analysis" in text(ab_page, ids.AB_SUMMARY)
     assert text(ab_page, ids.AB_SRM) == ""
     assert "Guardrail flag" in text(ab_page, ids.AB_GUARDRAIL)
     wait_for_chart(ab_page, ids.AB_FOREST)
@@ -56,6 +59,7 @@ def test_switching_the_experiment_changes_the_verdicts(ab_page):
     ab_page.wait_for_contains_text(f"#{ids.AB_VERDICTS}", EXP_005_VERDICT)
     assert DEFAULT_VERDICT not in text(ab_page, ids.AB_VERDICTS)
     assert "EXP-005 · v5.1.0 (control) vs v5.2.1 (treatment)" in text(ab_page, ids.AB_SUMMARY)
+    assert "Completed: fixed-horizon analysis" in text(ab_page, ids.AB_SUMMARY)
     assert "Guardrail holds" in text(ab_page, ids.AB_GUARDRAIL)
     assert text(ab_page, ids.AB_SRM) == ""
     assert ab_page.get_logs() == []

@@ -106,30 +106,60 @@ def test_the_default_experiment_states_its_verdicts():
     assert "EXP-006 · v5.2.1 (control) vs v5.3.0 (treatment)" in shown["summary"]
     assert "no significant change on any of the four metrics" in shown["summary"]
     assert "planned split 80/20" in shown["summary"] and "running" in shown["summary"]
+    # Running: the intervals are confidence sequences, at the Holm level of each metric.
     for sentence in (
-        "v5.3.0 raises accuracy by 1.5 points (95% CI −1.2 to 3.9), not significant",
-        "v5.3.0 raises automation rate by 1.2 points (95% CI −3.2 to 5.6), not significant",
-        "v5.3.0 lowers false-positive rate by 0.3 points (95% CI −3.8 to 4.6), not significant",
-        "v5.3.0 lowers mean response time by 0.10 min (95% CI −0.25 to 0.45), not significant",
+        "v5.3.0 raises accuracy by 1.5 points (98.75% always-valid CI −3.2 to 6.3), "
+        "not significant",
+        "v5.3.0 raises automation rate by 1.2 points (98.75% always-valid CI −7.0 to 9.5), "
+        "not significant",
+        "v5.3.0 lowers false-positive rate by 0.3 points (98.75% always-valid CI −7.5 to 8.2), "
+        "not significant",
+        "v5.3.0 lowers mean response time by 0.10 min (98.75% always-valid CI −0.55 to 0.75), "
+        "not significant",
     ):
         assert sentence in shown["verdicts"]
-    # Not significant: each verdict says how many more alerts would settle it.
-    assert shown["verdicts"].count("Detecting a change this size needs about") == 4
+    # Not significant: each verdict says what this experiment can detect, now and at the plan.
+    assert shown["verdicts"].count("Detectable with 80% power") == 4
+    assert "±6.1 points now, ±3.6 points at the planned 8,000 alerts" in shown["verdicts"]
+    assert "Detecting a change this size" not in shown["verdicts"]
     assert shown["srm"] == ""
     assert "Guardrail flag" in shown["guardrail"]
+    assert "95% always-valid interval reaches +6.4 pts" in shown["guardrail"]
+
+
+def test_a_running_experiment_says_it_is_analysed_always_valid_and_why():
+    shown = parts(compare_experiment("EXP-006"))
+    assert "Running: always-valid analysis (confidence sequences)" in shown["summary"]
+    assert "hold however often this page refreshes" in shown["summary"]
+    assert "Always-valid p = 1.000" in shown["verdicts"]
+    assert "asymptotic confidence sequence (Waudby-Smith et al. 2024)" in shown["table"]
+
+
+def test_a_completed_experiment_keeps_the_fixed_horizon_analysis():
+    shown = parts(compare_experiment("EXP-005"))
+    assert "Completed: fixed-horizon analysis, one look at all its alerts" in shown["summary"]
+    assert "always-valid" not in shown["verdicts"].lower()
+    assert "Fixed horizon: one analysis of all alerts" in shown["table"]
+    # No plan left to reach: the detectable change is the one it could find.
+    assert (
+        "Detectable with 80% power: ±2.2 points; a smaller true change may have been missed"
+        in shown["verdicts"]
+    )
 
 
 def test_switching_the_experiment_changes_the_verdicts():
     default = parts(compare_experiment("EXP-006"))
     switched = parts(compare_experiment("EXP-005"))
     assert switched["verdicts"] != default["verdicts"]
+    # Holm tested response time at 0.05/4, false positives at 0.05/3, automation at 0.05/2 and
+    # accuracy, not significant, at 0.05: each interval is at its metric's level.
     for sentence in (
-        "v5.2.1 raises automation rate by 2.9 points (95% CI 0.8 to 5.0), significant — an "
+        "v5.2.1 raises automation rate by 2.9 points (97.5% CI 0.5 to 5.3), significant — an "
         "improvement",
-        "v5.2.1 lowers false-positive rate by 2.9 points (95% CI 0.9 to 4.9), significant — an "
-        "improvement",
-        "v5.2.1 lowers mean response time by 0.40 min (95% CI 0.23 to 0.57), significant — an "
-        "improvement",
+        "v5.2.1 lowers false-positive rate by 2.9 points (98.33% CI 0.5 to 5.3), significant — "
+        "an improvement",
+        "v5.2.1 lowers mean response time by 0.40 min (98.75% CI 0.18 to 0.62), significant — "
+        "an improvement",
         "v5.2.1 raises accuracy by 1.0 points (95% CI −0.4 to 2.3), not significant",
     ):
         assert sentence in switched["verdicts"]
@@ -148,10 +178,17 @@ def test_the_experiments_give_a_mix_of_significant_and_not_significant_results()
     assert any("Significant improvement" in t and "Not significant" in t for t in verdicts)
 
 
+def results_of(experiment_id: str, model: str = "all"):
+    comparison = experiments.experiment_comparison(experiment_id)
+    return ab_testing.metric_results(
+        experiments.arm_summary(comparison, model),
+        experiments.response_samples(comparison, model),
+        ab_testing.analysis_of(comparison),
+    )
+
+
 def test_significance_is_holm_adjusted_across_the_four_metrics():
-    comparison = experiments.experiment_comparison("EXP-001")
-    arms = experiments.arm_summary(comparison, "all")
-    results = ab_testing.metric_results(arms, experiments.response_samples(comparison, "all"))
+    results = results_of("EXP-001")
     assert [result["metric"] for result in results] == [
         "accuracy",
         "automation_rate",
@@ -162,7 +199,20 @@ def test_significance_is_holm_adjusted_across_the_four_metrics():
         assert result["adjusted_p_value"] >= result["p_value"]
         assert result["significant"] == (result["adjusted_p_value"] < 0.05)
         if result["significant"]:
-            assert result["required_per_arm"] is None
+            assert result["ci_low"] > 0 or result["ci_high"] < 0
+
+
+@pytest.mark.parametrize(
+    "model", ["all", "threat_detection", "false_positive_filter", "response_automation"]
+)
+def test_every_interval_shown_agrees_with_its_verdict(model):
+    for experiment_id in experiments.experiment_list()["experiment_id"]:
+        for result in results_of(experiment_id, model):
+            excludes = result["ci_low"] > 0 or result["ci_high"] < 0
+            relative = result["relative_ci_low"] > 0 or result["relative_ci_high"] < 0
+            assert excludes == relative == result["significant"], (experiment_id, result)
+            levels = [1 - 0.05 / tested for tested in (1, 2, 3, 4)]
+            assert any(result["confidence"] == pytest.approx(level) for level in levels)
 
 
 def test_a_sample_ratio_mismatch_shows_the_banner():
@@ -197,9 +247,19 @@ def test_the_guardrail_flags_a_treatment_when_the_margin_is_forced_to_zero(app, 
 
 def test_a_worse_false_positive_rate_fails_the_guardrail():
     # The older version as "treatment": its false-positive rate is ~3 points worse.
-    outputs = ab_testing.comparison(*DEFAULT, "versions", None, "v5.2.1", "v5.1.0")
+    outputs = ab_testing.comparison(*DEFAULT, "versions", None, "v5.1.0", "v5.0.0")
     assert "Guardrail failed" in parts(outputs)["guardrail"]
     assert "a regression" in parts(outputs)["verdicts"]
+    assert "Neither version takes pilot alerts any more" in parts(outputs)["summary"]
+
+
+def test_two_versions_one_of_them_in_the_running_experiment_are_compared_always_valid():
+    # v5.2.1 is the running canary's control, so its pilot alerts keep arriving.
+    shown = parts(ab_testing.comparison(*DEFAULT, "versions", None, "v5.2.1", "v5.1.0"))
+    assert "A version is still in a running experiment" in shown["summary"]
+    assert "always-valid CI" in shown["verdicts"] and "a regression" in shown["verdicts"]
+    # Wider, always-valid intervals cannot yet rule the ~3-point rise in or out for sure.
+    assert "Guardrail flag" in shown["guardrail"] and "always-valid" in shown["guardrail"]
 
 
 def test_the_model_filter_narrows_the_arms():
@@ -237,14 +297,58 @@ def test_the_charts_show_every_metric_and_the_days_of_the_experiment():
 
 def test_the_cumulative_effect_ends_at_the_overall_difference():
     comparison = experiments.experiment_comparison("EXP-003")
-    arms = experiments.arm_summary(comparison, "all")
     samples = experiments.response_samples(comparison, "all")
-    overall = {r["metric"]: r["difference"] for r in ab_testing.metric_results(arms, samples)}
+    results = results_of("EXP-003")
+    overall = {result["metric"]: result["difference"] for result in results}
     effects = ab_testing.cumulative_effects(
-        experiments.cumulative_counts(comparison, "all"), samples
+        experiments.cumulative_counts(comparison, "all"),
+        samples,
+        {result["metric"]: 1 - result["confidence"] for result in results},
+        ab_testing.analysis_of(comparison).rho,
     )
     last = effects[effects["day"] == effects["day"].max()].set_index("metric")["difference"]
     assert last.to_dict() == pytest.approx(overall)
+
+
+def test_a_running_experiments_chart_ends_on_its_verdicts_intervals():
+    # The day-by-day chart shows confidence sequences at each metric's verdict level: on the
+    # last day they are the intervals of the verdicts.
+    comparison = experiments.experiment_comparison("EXP-006")
+    results, effects = ab_testing.comparison_statistics(
+        comparison, "all", ab_testing.analysis_of(comparison)
+    )
+    last = effects[effects["day"] == effects["day"].max()].set_index("metric")
+    for result in results:
+        bounds = last.loc[result["metric"], ["ci_low", "ci_high"]].to_list()
+        assert bounds == pytest.approx([result["ci_low"], result["ci_high"]])
+
+
+def test_the_detectable_change_shrinks_towards_the_plan():
+    comparison = experiments.experiment_comparison("EXP-006")
+    analysis = ab_testing.analysis_of(comparison)
+    assert analysis.always_valid and analysis.planned_alerts == 8000
+    arms = experiments.arm_summary(comparison, "all")
+    samples = experiments.response_samples(comparison, "all")
+    for planned, shrinks in (((6400, 1600), True), ((2000, 500), False)):
+        results = ab_testing.metric_results(arms, samples, analysis, planned)
+        for result in results:
+            if shrinks:
+                assert result["detectable_planned"] < result["detectable_now"]
+                assert result["planned_alerts"] == 8000
+            else:  # a plan already reached says nothing more
+                assert result["detectable_planned"] is None
+
+
+def test_the_plan_of_one_model_type_is_its_share_of_the_alerts():
+    comparison = experiments.experiment_comparison("EXP-006")
+    analysis = ab_testing.analysis_of(comparison)
+    control, treatment = ab_testing.planned_arms(comparison, "threat_detection", analysis)
+    everything = experiments.arm_summary(comparison, "all")["alerts"].sum()
+    shown = experiments.arm_summary(comparison, "threat_detection")["alerts"].sum()
+    assert control + treatment == round(8000 * shown / everything)
+    assert treatment == round((control + treatment) * 0.2)
+    completed = experiments.experiment_comparison("EXP-005")
+    assert ab_testing.planned_arms(completed, "all", ab_testing.analysis_of(completed)) is None
 
 
 @pytest.mark.parametrize("forged", FORGED_IDS)

@@ -8,6 +8,7 @@ from dash import Input, Output, no_update
 
 from dashboard.callbacks.guard import missing_table_answers, page_callback
 from dashboard.data.sources import MissingTable
+from dashboard.errors import callback_failed
 
 MISSING = MissingTable("alerts", "put alerts.parquet or alerts.csv in /srv/tables")
 
@@ -32,7 +33,9 @@ class RecordingApp:
     def __init__(self):
         self.registered = None
 
-    def callback(self, *dependencies):
+    def callback(self, *dependencies, **options):
+        self.options = options
+
         def keep(function):
             self.registered = function
             return function
@@ -49,3 +52,5 @@ def test_page_callback_registers_a_guarded_function_and_returns_the_plain_one():
     assert plain is needs_alerts
     answer = app.registered("anything")
     assert isinstance(answer, dbc.Alert) and "alerts table" in answer.children
+    # Any other exception is a server error, not a bad request.
+    assert app.options["on_error"] is callback_failed

@@ -216,20 +216,3 @@ def test_non_inferiority_with_a_zero_margin_needs_a_proven_improvement():
 def test_non_inferiority_rejects_a_bad_margin(margin):
     with pytest.raises(ValueError, match="margin"):
         ab.non_inferiority(-0.01, 0.01, margin)
-
-
-def test_sample_size_for_means_is_cohens_d_of_a_half():
-    # Both arms have SD 1 and the means differ by 0.5: d = 0.5 needs 63 per arm (normal approx).
-    control = np.array([-1.0, 1.0]) * np.sqrt(0.5)
-    result = ab.additional_sample_needed_for_means(control, control + 0.5)
-    assert result == {"required_per_arm": 63, "additional_control": 61, "additional_treatment": 61}
-
-
-def test_sample_size_for_means_is_undefined_without_a_difference():
-    result = ab.additional_sample_needed_for_means([1.0, 2.0, 3.0], [3.0, 2.0, 1.0])
-    assert result["required_per_arm"] is None
-
-
-def test_sample_size_for_means_of_constant_arms_is_the_minimum():
-    result = ab.additional_sample_needed_for_means([1.0, 1.0], [2.0, 2.0])
-    assert result["required_per_arm"] == ab.MIN_SAMPLE_PER_ARM

@@ -1,4 +1,5 @@
-"""Data-quality thresholds and statuses at their boundaries, the composite, and overrides."""
+"""Data-quality thresholds and statuses at their boundaries, the composite, overrides, and the
+cards' rule over model types."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from dashboard.analysis.quality import (
     Threshold,
     composite_score,
     flagged_days,
+    indicator_summary,
     quality_thresholds,
     status,
     status_counts,
@@ -164,3 +166,81 @@ def test_compared_shares_of_a_constant_sample_use_one_bin():
 def test_compared_shares_refuse_bad_bins(bins):
     with pytest.raises(ValueError, match="bins"):
         compared_shares([1.0, 2.0], [1.0, 2.0], bins=bins)
+
+
+# The cards' rule over model types (indicator_summary).
+
+DAYS = pd.to_datetime(["2026-11-24", "2026-11-25", "2026-11-26"], utc=True)
+
+
+def daily_per_model_type(**columns) -> pd.DataFrame:
+    """Three days of two model types: threat detection, then the false-positive filter."""
+    return pd.DataFrame(
+        {
+            "date": DAYS.repeat(2),
+            "model_type": ["threat_detection", "false_positive_filter"] * 3,
+            **columns,
+        }
+    )
+
+
+def test_card_rule_worked_example():
+    daily = daily_per_model_type(
+        quality_score=[0.90, 0.95, 0.86, 0.95, 0.91, 0.84],
+        freshness_days=[1.0, 2.0, 3.0, 5.0, 2.0, 1.0],
+        samples=[100, 300, 100, 300, 0, 0],
+    )
+    summary = indicator_summary(daily, DEFAULT_THRESHOLDS)
+    assert list(summary.index) == ["quality_score", "freshness_days"]
+    score = summary.loc["quality_score"]
+    # Latest day: 0.91 (ok) and 0.84 (< 0.85, failing): the card shows the worst model type.
+    assert (score["status"], score["worst_model_type"]) == (FAILING, "false_positive_filter")
+    assert score["latest_date"] == DAYS[-1]
+    # Below the 0.88 warning threshold: 0.86 on the 25th, 0.84 on the 26th.
+    assert (score["days_below"], score["days"]) == (2, 3)
+    # All Models, weighted by samples: (0.90*100 + 0.95*300) / 400 = 0.9375, then 0.9275, and
+    # on the 26th, without samples, equal weights: 0.875. Their mean: 0.91333.
+    assert score["all_models"] == pytest.approx((0.9375 + 0.9275 + 0.875) / 3)
+    assert score["all_models_latest"] == pytest.approx(0.875)
+    fresh = summary.loc["freshness_days"]
+    # Freshness is the oldest model type's: 2, 5 and 2 days; above 4 only on the 25th.
+    assert fresh["all_models"] == pytest.approx(3.0) and fresh["all_models_latest"] == 2.0
+    assert (fresh["status"], fresh["worst_model_type"]) == (OK, "threat_detection")
+    assert fresh["days_below"] == 1
+
+
+def test_card_rule_without_samples_weighs_model_types_equally():
+    summary = indicator_summary(
+        daily_per_model_type(label_accuracy=[0.90, 0.96, 0.93, 0.95, 0.94, 0.92]),
+        DEFAULT_THRESHOLDS,
+    )
+    row = summary.loc["label_accuracy"]
+    assert row["all_models"] == pytest.approx(np.mean([0.90, 0.96, 0.93, 0.95, 0.94, 0.92]))
+    # 0.92 is on the warning threshold, its good side; 0.90 on the 24th is below it.
+    assert (row["status"], row["worst_model_type"]) == (OK, "false_positive_filter")
+    assert row["days_below"] == 1
+
+
+def test_card_rule_with_gaps():
+    daily = daily_per_model_type(
+        completeness=[0.90, math.nan, math.nan, 0.70, math.nan, math.nan],
+        diversity=[math.nan] * 6,
+        samples=[10, 10, 10, 10, 10, 10],
+    )
+    summary = indicator_summary(daily, DEFAULT_THRESHOLDS)
+    # Nobody reported completeness on the latest day: no status, though earlier days count.
+    completeness = summary.loc["completeness"]
+    assert completeness["status"] == NO_DATA and completeness["worst_model_type"] is None
+    assert (completeness["days_below"], completeness["days"]) == (1, 2)
+    assert completeness["all_models"] == pytest.approx(0.80)
+    assert math.isnan(completeness["all_models_latest"])
+    diversity = summary.loc["diversity"]
+    assert diversity["status"] == NO_DATA and diversity["days"] == 0
+    assert math.isnan(diversity["all_models"])
+
+
+def test_card_rule_needs_dates_and_model_types():
+    with pytest.raises(ValueError, match="model_type"):
+        indicator_summary(pd.DataFrame({"date": DAYS, "quality_score": 0.9}), DEFAULT_THRESHOLDS)
+    empty = indicator_summary(daily_per_model_type().iloc[0:0], DEFAULT_THRESHOLDS)
+    assert empty.empty
