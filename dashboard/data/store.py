@@ -15,7 +15,6 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from dashboard.data.manifest import Manifest, manifest_stamp, read_manifest
 from dashboard.data.sources import MissingTable, is_sql_store, reads
 from dashboard.data.sources.base import SEPARATOR
 from dashboard.data.sql_store import plain_url
+from simulator.schema import TABLES
 
 EXTENSION = "dashboard_data"
 MANIFEST_CHECK_SECONDS = 0.25
@@ -262,10 +262,9 @@ class DataStore:
                 "errors_total": 0,
                 "source_reads_in_this_process": reads.count,
                 "pid": os.getpid(),
-                "pid": os.getpid(),
             }
         checked = None if manifest.checked_at is None else pd.Timestamp(manifest.checked_at)
-        tables = {name: manifest.rows(name) for name in manifest.tables if name in _CONTRACT}
+        tables = {name: manifest.rows(name) for name in manifest.tables if name in TABLES}
         tables.update({name: None for name in manifest.sql_tables})
         return {
             "loaded": manifest.loaded,
@@ -276,7 +275,7 @@ class DataStore:
             "age_seconds": None if checked is None else round((now - checked).total_seconds(), 3),
             "last_error": manifest.last_error,
             "tables": tables if manifest.loaded else None,
-            "missing_tables": [name for name in _CONTRACT if not manifest.holds(name)]
+            "missing_tables": [name for name in TABLES if not manifest.holds(name)]
             if manifest.loaded
             else None,
             "hints": dict(manifest.hints),
@@ -290,14 +289,4 @@ class DataStore:
         return self.status()
 
 
-def _contract() -> tuple[str, ...]:
-    from simulator.schema import TABLES
-
-    return tuple(TABLES)
-
-
-_CONTRACT = _contract()
-
 store = DataStore()
-
-Clock = Callable[[], pd.Timestamp]
