@@ -14,9 +14,6 @@ from dashboard.analysis.quality import (
     Threshold,
     composite_score,
     quality_thresholds,
-    status,
-    status_counts,
-    statuses,
 )
 from dashboard.callbacks.filters import FILTER_INPUTS, checked_filters, scope
 from dashboard.callbacks.grid_export import register_export
@@ -61,16 +58,11 @@ def quality(range_key: object, model: object, _tick: object = None):
 def _quality_view(range_key: str, model: str):
     thresholds = configured_thresholds()
     try:
-        summary = quality_data.quality_summary(range_key, model)
+        summary = quality_data.quality_summary(range_key, model, thresholds)
         daily = quality_data.quality_daily(range_key, model)
     except MissingTable as missing:
         message = f"No data-quality indicators: {missing.hint}"
         return unavailable_cards(message), empty_figure(TREND_TITLE, message, height=460)
-    range_statuses = {
-        indicator: status(summary.loc[indicator, "current"], threshold)
-        for indicator, threshold in thresholds.items()
-    }
-    day_counts = status_counts(statuses(daily.set_index("date"), thresholds))
     length = TIME_RANGES[range_key][1]
     compared_with = (
         "the previous period"
@@ -78,15 +70,14 @@ def _quality_view(range_key: str, model: str):
         else f"the previous {TIME_RANGES[range_key][0].removeprefix('Last ').lower()}"
     )
     days = f"{len(daily):,} day{'' if len(daily) == 1 else 's'}"
-    population = "Daily mean over model types" if model == ALL_MODELS else "Daily values"
+    population = (
+        "Daily, model types weighted by their training samples (freshness: the oldest)"
+        if model == ALL_MODELS
+        else "Daily values"
+    )
     subtitle = f"{population} · {scope(range_key, model)} · {days}"
     cards = indicator_cards(
-        summary,
-        compared_with,
-        range_statuses,
-        thresholds,
-        day_counts,
-        composite_score(summary["current"]),
+        summary, compared_with, thresholds, composite_score(summary["current"]), model == ALL_MODELS
     )
     return cards, quality_trend_figure(daily, subtitle, thresholds)
 

@@ -86,18 +86,31 @@ def status_badge(status: str) -> dbc.Badge:
     )
 
 
-def _flagged_text(counts: pd.Series, days: int) -> tuple[str, str]:
-    """'4 of 90 days flagged (3 failing)' and its tone, or a clean-days line."""
-    warning, failing = int(counts[WARNING]), int(counts[FAILING])
+def _flagged_text(days_below: int, days: int, all_models: bool) -> tuple[str, str]:
+    """'4 of 90 days past a threshold (some model type)' and its tone, or a clean-days line."""
     if days == 0:
         return "No days measured", "neutral"
-    if warning + failing == 0:
+    if days_below == 0:
         text = (
             "The day is within thresholds" if days == 1 else f"All {days:,} days within thresholds"
         )
         return text, "neutral"
-    text = f"{warning + failing:,} of {days:,} day{'' if days == 1 else 's'} flagged"
-    return (f"{text} ({failing:,} failing)" if failing else text), "bad"
+    text = f"{days_below:,} of {days:,} day{'' if days == 1 else 's'} past a threshold"
+    return (f"{text} (in some model type)" if all_models else text), "bad"
+
+
+def _whole(value: object) -> int:
+    return 0 if value is None or pd.isna(value) else int(value)
+
+
+def _status_text(row: pd.Series, all_models: bool) -> str | None:
+    """Which model type the status is judged on, and when: the worst one on the latest day."""
+    worst = row.get("worst_model_type")
+    if not all_models or worst is None or (isinstance(worst, float) and math.isnan(worst)):
+        return None
+    if row.get("status") not in (WARNING, FAILING):
+        return "Status: every model type on the latest day"
+    return f"Status: {str(worst).replace('_', ' ').title()}, the worst on the latest day"
 
 
 def _change_tone(indicator: str, change: float) -> str:
@@ -109,21 +122,24 @@ def _change_tone(indicator: str, change: float) -> str:
 def indicator_card(
     indicator: str,
     row: pd.Series,
-    status: str,
     threshold: Threshold,
-    day_counts: pd.Series,
     compared_with: str,
+    all_models: bool,
     extra: str | None = None,
 ) -> dbc.Card:
-    """One indicator: range mean with its status badge, change, thresholds, flagged days."""
+    """One indicator: the range's mean with the status of its latest day (the worst model
+    type's), the change, thresholds, and the days some model type was past a threshold."""
+    status = row.get("status")
+    status = status if isinstance(status, str) else NO_DATA
     change = row["change"]
     detail = (
         f"{_change(indicator, change)} vs {compared_with}"
         if not math.isnan(change)
         else "No previous period to compare with"
     )
-    days = int(day_counts.drop(NO_DATA).sum())
-    flagged, flagged_tone = _flagged_text(day_counts, days)
+    flagged, flagged_tone = _flagged_text(
+        _whole(row.get("days_below")), _whole(row.get("days")), all_models
+    )
     lines = [
         html.Div(
             [html.I(className="bi bi-clipboard-check me-2"), INDICATORS[indicator]],
@@ -140,6 +156,9 @@ def indicator_card(
         html.Div(threshold_text(indicator, threshold), className="kpi-detail text-secondary"),
         html.Div(flagged, className=f"kpi-detail {TONES[flagged_tone]}"),
     ]
+    judged_on = _status_text(row, all_models)
+    if judged_on:
+        lines.append(html.Div(judged_on, className="kpi-detail text-secondary"))
     if extra:
         lines.append(html.Div(extra, className="kpi-detail text-secondary"))
     edge = STATUS_LOOK[status][2] if status in (WARNING, FAILING) else "var(--bs-border-color)"
@@ -153,10 +172,9 @@ def indicator_card(
 def indicator_cards(
     summary: pd.DataFrame,
     compared_with: str,
-    statuses: Mapping[str, str],
     thresholds: Mapping[str, Threshold],
-    day_counts: pd.DataFrame,
     composite: float,
+    all_models: bool,
 ) -> list[dbc.Card]:
     """A column per indicator holding its card (four to a row on wide screens): the range's
     mean, status and change; the quality score's card also shows the composite."""
@@ -165,10 +183,9 @@ def indicator_cards(
             indicator_card(
                 indicator,
                 summary.loc[indicator],
-                statuses[indicator],
                 thresholds[indicator],
-                day_counts.loc[indicator],
                 compared_with,
+                all_models,
                 extra=f"Composite of the indicators*: {fmt.percent(composite)}"
                 if indicator == "quality_score"
                 else None,
@@ -208,8 +225,10 @@ def score_note() -> html.Div:
                 f"{_weights_text()}; freshness, in days, is judged by its own thresholds."
             ),
             html.Div(
-                "Status: the range's mean against the indicator's warning and failing "
-                "thresholds. Flagged days: days whose mean crossed one of them."
+                "Status: the latest day of the range against the indicator's warning and "
+                "failing thresholds, for its worst model type (one failing model type is never "
+                "averaged away); the days counted are those on which some model type crossed "
+                "one of them. The value shown is the range's mean."
             ),
         ],
         className="text-secondary small mt-2",

@@ -24,7 +24,7 @@ from dashboard.analysis.drift import (
     dataset_drift,
     psi_for_samples,
 )
-from dashboard.analysis.quality import Threshold, flagged_days, statuses
+from dashboard.analysis.quality import Threshold, flagged_days, indicator_summary, statuses
 from dashboard.data.cache import cache
 from dashboard.data.filters import MODEL_LABELS, Window, validate_model, validate_range
 from dashboard.data.queries import (
@@ -55,14 +55,59 @@ _LATEST = pd.Timestamp("2100-01-01", tz="UTC")
 
 
 def quality_daily(range_key: str, model: str) -> pd.DataFrame:
-    """Daily indicators (mean over the selected model types) in the range."""
+    """Daily indicators in the range: one model type's, or All Models' (model types weighted
+    by the training samples of their sessions that day; freshness the oldest one's)."""
     return _quality_daily(key(), validate_range(range_key), validate_model(model))
 
 
-def _quality_in(span: Window, model: str) -> pd.DataFrame:
+def quality_by_model(span: Window, model: str) -> pd.DataFrame:
+    """The data_quality rows of the window (one per date and model type) with `samples`: the
+    training samples of that model type's sessions started that day (0 without sessions)."""
     table = contract_table("data_quality")
-    quality = rows_of("data_quality", model_filter(table.filter(within(table.date, span)), model))
-    return quality.groupby("date")[list(QUALITY_INDICATORS)].mean().sort_index()
+    rows = rows_of("data_quality", model_filter(table.filter(within(table.date, span)), model))
+    rows["samples"] = 0.0
+    if rows.empty:
+        return rows
+    try:
+        sessions = contract_table("training_sessions")
+        chosen = model_filter(sessions.filter(within(sessions.started_at, span)), model)
+        day = (chosen.started_at.epoch_seconds() // 86_400) * 86_400
+        per_day = fetch(
+            chosen.group_by(day=day, model_type=chosen.model_type).aggregate(
+                sessions_samples=chosen.samples.sum()
+            )
+        )
+    except MissingTable:  # no training data: every model type weighs the same
+        return rows
+    per_day["date"] = pd.to_datetime(per_day["day"].astype("int64"), unit="s", utc=True)
+    per_day["date"] = per_day["date"].dt.as_unit("us")
+    per_day["model_type"] = per_day["model_type"].astype(str)
+    weights = per_day.set_index(["date", "model_type"])["sessions_samples"].astype("float64")
+    keys = pd.MultiIndex.from_arrays([rows["date"], rows["model_type"].astype(str)])
+    rows["samples"] = weights.reindex(keys).fillna(0.0).to_numpy()
+    return rows
+
+
+def _all_models_daily(rows: pd.DataFrame) -> pd.DataFrame:
+    """Each day's value of every indicator over the model types of `rows`: weighted by their
+    samples (equally on a day without any), freshness the oldest model type's."""
+    if rows.empty:
+        return pd.DataFrame(columns=list(QUALITY_INDICATORS), index=pd.Index([], name="date"))
+    weights = rows["samples"].where(rows.groupby("date")["samples"].transform("sum") > 0, 1.0)
+    columns = {}
+    for indicator in QUALITY_INDICATORS:
+        if indicator == "freshness_days":
+            columns[indicator] = rows.groupby("date")[indicator].max()
+            continue
+        present = rows[indicator].notna()
+        weighted = (rows[indicator] * weights).where(present, 0.0).groupby(rows["date"]).sum()
+        total = weights.where(present, 0.0).groupby(rows["date"]).sum()
+        columns[indicator] = weighted / total.where(total > 0)
+    return pd.DataFrame(columns).sort_index().rename_axis("date")
+
+
+def _quality_in(span: Window, model: str) -> pd.DataFrame:
+    return _all_models_daily(quality_by_model(span, model))
 
 
 @cache.memoize()
@@ -71,21 +116,46 @@ def _quality_daily(generation_key: int, range_key: str, model: str) -> pd.DataFr
     return _quality_in(window(range_key), model).reset_index()
 
 
-def quality_summary(range_key: str, model: str) -> pd.DataFrame:
-    """Per indicator: mean over the range (`current`), over the previous period of equal
-    length (`previous`, NaN for All Time) and the change."""
-    return _quality_summary(key(), validate_range(range_key), validate_model(model))
+def quality_summary(
+    range_key: str, model: str, thresholds: Mapping[str, Threshold] | None = None
+) -> pd.DataFrame:
+    """Per indicator: the mean over the range of its daily values (`current`), over the
+    previous period of equal length (`previous`, NaN for All Time) and the change; with
+    `thresholds`, also what a card judges (`analysis.quality.indicator_summary`): `status`,
+    the worst model type's on the latest day, `worst_model_type`, and `days_below` of `days`,
+    the days on which some model type was past a threshold."""
+    threshold_key = _threshold_key(thresholds or {})
+    return _quality_summary(key(), validate_range(range_key), validate_model(model), threshold_key)
+
+
+def _threshold_key(thresholds: Mapping[str, Threshold]) -> tuple:
+    return tuple(
+        sorted(
+            (name, float(t.warning), float(t.failing), bool(t.lower_is_better))
+            for name, t in thresholds.items()
+        )
+    )
+
+
+def _thresholds_of(threshold_key: tuple) -> dict[str, Threshold]:
+    return {name: Threshold(warn, fail, lower) for name, warn, fail, lower in threshold_key}
 
 
 @cache.memoize()
-def _quality_summary(generation_key: int, range_key: str, model: str) -> pd.DataFrame:
+def _quality_summary(
+    generation_key: int, range_key: str, model: str, threshold_key: tuple = ()
+) -> pd.DataFrame:
     span = window(range_key)
-    current = _quality_in(span, model).mean()
+    rows = quality_by_model(span, model)
+    current = _all_models_daily(rows).mean().reindex(list(QUALITY_INDICATORS))
     before = span.previous()
     empty = pd.Series(float("nan"), index=current.index)
     previous = empty if before is None else _quality_in(before, model).mean().reindex(current.index)
     summary = pd.DataFrame({"current": current, "previous": previous})
     summary["change"] = summary["current"] - summary["previous"]
+    if threshold_key:
+        judged = indicator_summary(rows, _thresholds_of(threshold_key))
+        summary = summary.join(judged[["status", "worst_model_type", "days_below", "days"]])
     return summary
 
 
@@ -313,17 +383,12 @@ def _feature_distribution(
 def quality_marks(range_key: str, model: str, thresholds: Mapping[str, Threshold]) -> pd.DataFrame:
     """Days in the range that need attention, one row per (date, reason).
 
-    reason "quality": some indicator (daily mean over the model types) was at warning or
-    failing. reason "drift": the day is in a week in which some feature drifted from the week
+    reason "quality": some indicator of some model type was at warning or failing.
+    reason "drift": the day is in a week in which some feature drifted from the week
     before, by its drift test and with PSI above 0.25 (weeks end on the newest sample day).
     Columns: date, reason. A source without the table behind a reason gives none of it.
     """
-    threshold_key = tuple(
-        sorted(
-            (name, float(t.warning), float(t.failing), bool(t.lower_is_better))
-            for name, t in thresholds.items()
-        )
-    )
+    threshold_key = _threshold_key(thresholds)
     return _quality_marks(key(), validate_range(range_key), validate_model(model), threshold_key)
 
 
@@ -331,11 +396,14 @@ def quality_marks(range_key: str, model: str, thresholds: Mapping[str, Threshold
 def _quality_marks(
     generation_key: int, range_key: str, model: str, threshold_key: tuple
 ) -> pd.DataFrame:
-    thresholds = {name: Threshold(warn, fail, lower) for name, warn, fail, lower in threshold_key}
+    thresholds = _thresholds_of(threshold_key)
     span = window(range_key)
     # A source without data_quality or feature_samples simply gives no marks of that kind.
     try:
-        flagged = flagged_days(statuses(_quality_in(span, model), thresholds))
+        # A day is marked when any model type was past a threshold: none is averaged away.
+        rows = quality_by_model(span, model).set_index("date")
+        flagged = flagged_days(statuses(rows[list(QUALITY_INDICATORS)], thresholds))
+        flagged = flagged.groupby(level="date").any()
         quality_days = list(flagged.index[flagged.to_numpy()])
     except MissingTable:
         quality_days = []

@@ -7,11 +7,13 @@ from unittest import mock
 import pandas as pd
 import pytest
 
+from dashboard import create_app
 from dashboard.analysis.quality import DEFAULT_THRESHOLDS, Threshold, quality_thresholds
 from dashboard.data import quality, queries
 from dashboard.data.filters import Window
+from dashboard.data.sources import SimulatorSource, Snapshot
 from simulator.features import DRIFT_DAYS
-from tests.conftest import FIXED_NOW
+from tests.conftest import FIXED_NOW, SEED, FixedTimeSource, testing_config
 
 pytestmark = pytest.mark.usefixtures("app_context")
 
@@ -193,3 +195,54 @@ def test_stricter_thresholds_mark_more_days():
 def test_marks_refuse_forged_filters():
     with pytest.raises(ValueError):
         quality.quality_marks("365d", "all", {"x": Threshold(1, 0)})
+
+
+class StaleThreatDetection:
+    """The tests' simulated data, but Threat Detection's data is ten days stale on the latest
+    day and its label accuracy failed three days before it."""
+
+    name = "simulator with a stale model type"
+
+    def __init__(self) -> None:
+        self.source = FixedTimeSource(SimulatorSource(SEED), FIXED_NOW)
+
+    def read(self, now, since=None):
+        snapshot = self.source.read(now, None)
+        quality_rows = snapshot.tables["data_quality"].copy()
+        latest = quality_rows["date"].max()
+        threat = quality_rows["model_type"] == "threat_detection"
+        quality_rows.loc[threat & (quality_rows["date"] == latest), "freshness_days"] = 10.0
+        three_days_before = latest - pd.Timedelta(days=3)
+        failed = threat & (quality_rows["date"] == three_days_before)
+        quality_rows.loc[failed, "label_accuracy"] = 0.5
+        tables = {**snapshot.tables, "data_quality": quality_rows}
+        return Snapshot(tables, snapshot.as_of, self.name)
+
+
+def test_one_stale_model_type_fails_the_all_models_card_on_the_latest_day(tmp_path):
+    app = create_app(testing_config(DATA_SOURCE_OBJECT=StaleThreatDetection()))
+    thresholds = quality_thresholds(None)
+    with app.server.app_context():
+        summary = quality.quality_summary("30d", "all", thresholds)
+        daily = quality.quality_daily("30d", "all")
+    freshness = summary.loc["freshness_days"]
+    assert freshness["status"] == "failing"
+    assert freshness["worst_model_type"] == "threat_detection"
+    # All Models freshness is the oldest model type's: 10 days on the latest day.
+    assert daily["freshness_days"].iloc[-1] == 10.0
+    label = summary.loc["label_accuracy"]
+    # Three days ago is not the latest day: the status is the latest day's, the day is counted.
+    assert label["status"] == "ok" and label["days_below"] >= 1
+
+
+def test_all_models_weights_model_types_by_their_training_samples():
+    span = queries.window("7d")
+    rows = quality.quality_by_model(span, "all")
+    day = rows["date"].max() - pd.Timedelta(days=1)
+    that_day = rows[rows["date"] == day]
+    weights = that_day["samples"]
+    assert (weights > 0).all()
+    expected = (that_day["label_accuracy"] * weights).sum() / weights.sum()
+    daily = quality.quality_daily("7d", "all").set_index("date")
+    assert daily.loc[day, "label_accuracy"] == pytest.approx(expected)
+    assert daily.loc[day, "label_accuracy"] != pytest.approx(that_day["label_accuracy"].mean())
