@@ -88,16 +88,25 @@ def _impact_view(range_key: str, model: str):
     change = queries.alert_kpi_change(range_key, model)
     trends = queries.alert_trends(range_key, model)
     period = fmt.period(change.attrs["period"])
+    compared = (
+        f"last {period} vs the {period} before"
+        if change.attrs["compared_with"] == queries.PREVIOUS
+        else f"first vs last {period} of the range"
+    )
+    still_open = change.attrs["open"]
     cards = []
     for kpi, (label, _unit, _factor) in SOC_KPIS.items():
         start, current, delta = change.loc[kpi, ["start", "current", "change"]]
         shown = fmt.minutes if kpi == "response_min" else fmt.percent
         moved = fmt.signed_minutes(delta) if kpi == "response_min" else fmt.points(delta)
+        detail = f"{moved} · {compared}"
+        if kpi == "response_min" and still_open:
+            detail += f" · {still_open:,} open, counted as still waiting"
         cards.append(
             kpi_card(
                 label,
                 f"{shown(start)} → {shown(current)}",
-                f"{moved} · first vs last {period} of the range",
+                detail,
                 tone=change_tone(
                     delta, LOWER_IS_BETTER[kpi], 0.05 if kpi == "response_min" else 0.0005
                 ),

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
+from dashboard.analysis.response_time import response_time_estimate
 from dashboard.data import aggregates
 from dashboard.data.cache import cache
 from dashboard.data.cells import ALERT_STEP, ANY, IDLE, RESOURCE_STEP, UNKNOWN, seconds
@@ -39,14 +41,18 @@ from simulator.schema import MODEL_TYPES, conform
 # Bucket widths that keep every trend at a few hundred to ~1,500 points per series.
 TREND_BUCKETS = {"24h": "1h", "7d": "6h", "30d": "1D", "90d": "1D", "all": "1D"}
 RESOURCE_BUCKETS = {"24h": "1min", "7d": "10min", "30d": "30min", "90d": "2h", "all": "3h"}
-# Start and current levels of a KPI compare the first and last of these periods of the range.
+# Start and current levels of a KPI compare whole days or weeks, so that daily and weekly
+# cycles never read as change: the last 24 hours against the 24 before, the last 7 days
+# against the 7 before, and for longer ranges the range's first 7 days against its last 7.
 COMPARISON_PERIODS = {
-    "24h": pd.Timedelta(hours=3),
-    "7d": pd.Timedelta(days=1),
+    "24h": pd.Timedelta(hours=24),
+    "7d": pd.Timedelta(days=7),
     "30d": pd.Timedelta(days=7),
     "90d": pd.Timedelta(days=7),
     "all": pd.Timedelta(days=7),
 }
+PREVIOUS, FIRST = "the period before", "the range's first period"
+COMPARED_WITH = {"24h": PREVIOUS, "7d": PREVIOUS, "30d": FIRST, "90d": FIRST, "all": FIRST}
 BUSY_CODES = (*MODEL_TYPES, UNKNOWN)
 
 
@@ -359,17 +365,34 @@ def alert_trends(range_key: str, model: str) -> pd.DataFrame:
 
 @cache.memoize()
 def _alert_trends(generation_key: int, range_key: str, model: str) -> pd.DataFrame:
-    cells = _alert_cells(window(range_key), model)
+    span = window(range_key)
+    cells = _alert_cells(span, model)
     sums = _alert_sums(cells, {"bucket": _bucketed(cells, TREND_BUCKETS[range_key])})
     sums = _bucket_times(sums).sort_values("bucket", ignore_index=True)
-    return aggregates.alert_kpis(sums, ["bucket"])
+    trends = aggregates.alert_kpis(sums, ["bucket"])
+    trends["open"] = _open(sums)
+    waiting = trends.loc[trends["open"] > 0, "bucket"]
+    if len(waiting):
+        # Buckets with open alerts (the newest): their mean counts those alerts as waiting.
+        first = max(waiting.min(), span.start) if span.start is not None else waiting.min()
+        alerts = contract_table("alerts")
+        chosen = model_filter(
+            alerts.filter(within(alerts.timestamp, Window(first, span.end))), model
+        )
+        rows = fetch(chosen.select("timestamp", "response_time_min"))
+        buckets = rows["timestamp"].dt.floor(TREND_BUCKETS[range_key])
+        means = _restricted_means(rows, buckets)
+        fixed = trends["bucket"].map(means)
+        trends["response_min"] = fixed.where(trends["open"] > 0, trends["response_min"])
+    return trends
 
 
 def alert_kpi_change(range_key: str, model: str) -> pd.DataFrame:
     """Each KPI's level in the first and the last comparison period of the range, and change.
 
-    Index: automation_rate, false_positive_rate, response_min; columns: start, current, change,
-    plus `period` (a Timedelta) in `attrs`.
+    Index: automation_rate, false_positive_rate, response_min; columns: start, current, change;
+    `attrs`: `period` (a Timedelta), `compared_with` (PREVIOUS or FIRST) and `open` (alerts of
+    the current period still unanswered, which response_min counts as still waiting).
     """
     return _alert_kpi_change(key(), validate_range(range_key), validate_model(model))
 
@@ -378,17 +401,57 @@ def alert_kpi_change(range_key: str, model: str) -> pd.DataFrame:
 def _alert_kpi_change(generation_key: int, range_key: str, model: str) -> pd.DataFrame:
     period = COMPARISON_PERIODS[range_key]
     span = window(range_key)
-    start = span.start if span.start is not None else data_start()
-    first_span, last_span = Window(start, start + period), Window(span.end - period, span.end)
+    last_span = Window(span.end - period, span.end)
+    if COMPARED_WITH[range_key] == PREVIOUS:
+        first_span = Window(span.end - 2 * period, span.end - period)
+    else:
+        start = span.start if span.start is not None else data_start()
+        first_span = Window(start, start + period)
+    sums = {
+        name: _alert_sums(_alert_cells(part, model), {})
+        for name, part in (("start", first_span), ("current", last_span))
+    }
     levels = pd.DataFrame(
-        {
-            "start": aggregates.alert_levels(_alert_sums(_alert_cells(first_span, model), {})),
-            "current": aggregates.alert_levels(_alert_sums(_alert_cells(last_span, model), {})),
-        }
+        {name: aggregates.alert_levels(part) for name, part in sums.items()}
     ).rename_axis(columns="p")
+    for name, part in (("start", first_span), ("current", last_span)):
+        if _open(sums[name]).iloc[0] > 0:
+            levels.loc["response_min", name] = _response_with_open(part, model)
     levels["change"] = levels["current"] - levels["start"]
     levels.attrs["period"] = period
+    levels.attrs["compared_with"] = COMPARED_WITH[range_key]
+    levels.attrs["open"] = int(_open(sums["current"]).iloc[0])
     return levels
+
+
+def _open(sums: pd.DataFrame) -> pd.Series:
+    """Alerts not answered yet, from cell sums."""
+    alerts = pd.to_numeric(sums["alerts"]).fillna(0)
+    return (alerts - pd.to_numeric(sums["responded"]).fillna(0)).astype("int64")
+
+
+def _response_with_open(span: Window, model: str) -> float:
+    """Mean response time of the window's alerts with the open ones counted as still waiting:
+    the Kaplan-Meier restricted mean (analysis.response_time), up to the longest wait seen."""
+    alerts = contract_table("alerts")
+    chosen = model_filter(alerts.filter(within(alerts.timestamp, span)), model)
+    rows = fetch(chosen.select("timestamp", "response_time_min"))
+    return _restricted_means(rows, pd.Series(0, index=rows.index)).iloc[0]
+
+
+def _restricted_means(rows: pd.DataFrame, groups: pd.Series) -> pd.Series:
+    """Per group of `rows` (timestamp, response_time_min): the Kaplan-Meier restricted mean,
+    an open alert having waited from its timestamp to the data's as_of."""
+    waited = (as_of() - rows["timestamp"]).dt.total_seconds().to_numpy() / 60.0
+    response = pd.to_numeric(rows["response_time_min"]).to_numpy(dtype=float)
+    answered = ~np.isnan(response)
+    durations = np.where(answered, response, np.clip(waited, 0.0, None))
+    means = {}
+    for group, positions in pd.Series(range(len(rows))).groupby(groups.to_numpy()):
+        index = positions.to_numpy()
+        estimate = response_time_estimate(durations[index], answered[index])
+        means[group] = estimate["restricted_mean"]
+    return pd.Series(means, dtype="float64")
 
 
 def version_trends(range_key: str, model: str) -> pd.DataFrame:

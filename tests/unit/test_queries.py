@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from unittest import mock
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -189,3 +190,45 @@ def test_the_current_version_is_the_latest_stable_release():
 def test_every_model_label_is_accepted():
     for model in MODEL_LABELS:
         queries.alert_trends("24h", model)
+
+
+@pytest.mark.parametrize(("range_key", "period"), [("24h", "1D"), ("7d", "7D")])
+def test_short_ranges_compare_whole_days_against_the_period_before(range_key, period):
+    length = pd.Timedelta(period)
+    change = queries.alert_kpi_change(range_key, "all")
+    end = queries.window(range_key).end
+    alerts = stored_table("alerts")
+
+    def level(start, stop, column):
+        rows = alerts[(alerts["timestamp"] >= start) & (alerts["timestamp"] < stop)]
+        return rows[column].mean()
+
+    assert change.attrs["compared_with"] == queries.PREVIOUS
+    for kpi, column in (
+        ("automation_rate", "automated"),
+        ("false_positive_rate", "false_positive"),
+    ):
+        assert change.loc[kpi, "start"] == pytest.approx(
+            level(end - 2 * length, end - length, column)
+        )
+        assert change.loc[kpi, "current"] == pytest.approx(level(end - length, end, column))
+
+
+def test_open_alerts_count_as_waiting_in_the_current_response_time():
+    change = queries.alert_kpi_change("24h", "all")
+    assert change.attrs["open"] > 0, "the simulated now has alerts still open"
+    end = queries.window("24h").end
+    alerts = stored_table("alerts")
+    rows = alerts[alerts["timestamp"] >= end - pd.Timedelta(days=1)]
+    answered = rows["response_time_min"].notna()
+    assert int((~answered).sum()) == change.attrs["open"]
+    waited = (queries.as_of() - rows["timestamp"]).dt.total_seconds() / 60.0
+    durations = rows["response_time_min"].where(answered, waited)
+    # Checked against statsmodels' Kaplan-Meier curve directly: the area under it.
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    curve = SurvfuncRight(durations.to_numpy(), answered.to_numpy().astype(int))
+    times = np.concatenate([[0.0], curve.surv_times, [durations.max()]])
+    levels = np.concatenate([[1.0], curve.surv_prob])
+    area = float(np.sum(np.diff(np.minimum(times, durations.max())) * levels))
+    assert change.loc["response_min", "current"] == pytest.approx(area)
