@@ -101,7 +101,7 @@ def _impact_view(range_key: str, model: str):
         moved = fmt.signed_minutes(delta) if kpi == "response_min" else fmt.points(delta)
         detail = f"{moved} · {compared}"
         if kpi == "response_min" and still_open:
-            detail += f" · {still_open:,} open, counted as still waiting"
+            detail += f" · {still_open:,} still open, counted as waiting"
         cards.append(
             kpi_card(
                 label,

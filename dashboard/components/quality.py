@@ -109,7 +109,7 @@ def _status_text(row: pd.Series, all_models: bool) -> str | None:
     if not all_models or worst is None or (isinstance(worst, float) and math.isnan(worst)):
         return None
     if row.get("status") not in (WARNING, FAILING):
-        return "Status: every model type on the latest day"
+        return "Status: every model type within thresholds on the latest day"
     return f"Status: {str(worst).replace('_', ' ').title()}, the worst on the latest day"
 
 
