@@ -67,6 +67,8 @@ LOG_FORMAT = _choice("DASHBOARD_LOG_FORMAT", "text", ("text", "json"))
 loglevel = _choice("DASHBOARD_LOG_LEVEL", "info", ("debug", "info", "warning", "error"))
 accesslog = "-"
 errorlog = "-"
+# Access lines name the user the dashboard signed in (dashboard.ops.logs).
+logger_class = "dashboard.ops.logs.AccessLogger"
 access_log_format = _env(
     "GUNICORN_ACCESS_LOG_FORMAT",
     '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms "%({x-forwarded-for}i)s"',

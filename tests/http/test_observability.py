@@ -6,14 +6,16 @@ import json
 import logging
 import sys
 import time
+from datetime import timedelta
 
 import pytest
+from gunicorn.config import Config
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from dashboard import create_app
 from dashboard.data.sources import SimulatorSource
-from dashboard.ops.logs import JsonFormatter
+from dashboard.ops.logs import AccessLogger, JsonFormatter
 from tests.conftest import FIXED_NOW, SEED, FixedTimeSource, testing_config
 from tests.http import renderer
 from tests.serving.harness import free_port
@@ -263,3 +265,35 @@ def test_json_logs_include_tracebacks():
         item = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", None, sys.exc_info())
     entry = json.loads(JsonFormatter().format(item))
     assert "RuntimeError: boom" in entry["exception"]
+
+
+def test_json_logs_carry_extra_fields():
+    item = record("dashboard.security", "sign-in refused")
+    item.client = "192.0.2.7"
+    assert json.loads(JsonFormatter().format(item))["client"] == "192.0.2.7"
+
+
+class Answered:
+    status = "200 OK"
+    sent = 120
+    headers: list = []
+
+
+@pytest.mark.parametrize(
+    ("environ", "user"),
+    [
+        ({"REMOTE_USER": "analyst@soc"}, "analyst@soc"),
+        # A basic-auth header names a user whether or not the password was right.
+        ({"HTTP_AUTHORIZATION": "Basic YW5hbHlzdDp3cm9uZw=="}, "-"),
+    ],
+)
+def test_access_lines_name_only_the_user_the_dashboard_signed_in(environ, user):
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": "/",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "10.0.0.7",
+        **environ,
+    }
+    atoms = AccessLogger(Config()).atoms(Answered(), {}, environ, timedelta(milliseconds=3))
+    assert atoms["u"] == user
