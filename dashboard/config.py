@@ -6,6 +6,7 @@ test's overrides on top of it.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
@@ -16,6 +17,7 @@ from dashboard.data.downsample import DEFAULT_MAX_POINTS
 
 CACHE_TYPES = ("SimpleCache", "FileSystemCache", "RedisCache", "NullCache")
 AUTH_MODES = ("none", "basic", "proxy")
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("", "0", "false", "no", "off")
 
@@ -53,6 +55,20 @@ def _bool(env: Mapping[str, str], name: str, default: bool = False) -> bool:
     if raw not in _TRUE + _FALSE:
         raise ValueError(f"{name} must be true or false, got {raw!r}")
     return raw in _TRUE
+
+
+def _networks(env: Mapping[str, str], name: str, default: str) -> tuple[IPNetwork, ...]:
+    raw = env.get(name, "").strip() or default
+    try:
+        return tuple(
+            ipaddress.ip_network(item.strip(), strict=False)
+            for item in raw.split(",")
+            if item.strip()
+        )
+    except ValueError as error:
+        raise ValueError(
+            f"{name} must be addresses or CIDR ranges, comma-separated: {error}"
+        ) from None
 
 
 def _users(env: Mapping[str, str]) -> dict[str, str]:
@@ -132,11 +148,9 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> dict[str, object]
             "AUTH_USERS": _users(env),
             "AUTH_PROXY_HEADER": env.get("DASHBOARD_AUTH_PROXY_HEADER", "").strip()
             or "X-Forwarded-User",
-            "AUTH_PROXY_IPS": tuple(
-                ip.strip()
-                for ip in (env.get("DASHBOARD_AUTH_PROXY_IPS") or "127.0.0.1,::1").split(",")
-                if ip.strip()
-            ),
+            # Reverse proxies (addresses or CIDR ranges) believed when they name the user
+            # (proxy mode) and the client (the last address of X-Forwarded-For).
+            "AUTH_PROXY_IPS": _networks(env, "DASHBOARD_AUTH_PROXY_IPS", "127.0.0.1,::1"),
             "METRICS_PUBLIC": _bool(env, "DASHBOARD_METRICS_PUBLIC"),
             # Redis: how long one operation may take, and how long to answer from the source
             # alone after a failure before trying Redis again.
