@@ -125,6 +125,14 @@ logconfig_dict = {
 }
 
 
+def pre_request(worker, req):
+    from dashboard.request_bodies import closes_connection
+
+    # A body the app will refuse unread, or of unknown length: answer with Connection: close.
+    if closes_connection(req.headers, int(SETTINGS["MAX_CONTENT_LENGTH"])):
+        req.must_close = True
+
+
 def when_ready(server):
     from dashboard.config import open_to_network
 
