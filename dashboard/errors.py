@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from dash.exceptions import DependencyException
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
@@ -28,6 +29,9 @@ def register(server: Flask) -> None:
     def callback_errors(error: Exception) -> object:
         if isinstance(error, HTTPException):
             return error
+        if isinstance(error, DependencyException):
+            # A /_dash-component-suites/ path that Dash does not serve: Dash raises for it.
+            return jsonify(error="not found"), 404
         if request.path == CALLBACK_PATH:
             # Dash raises on payloads a browser never sends (unknown ids, wrong shapes). One line
             # per request keeps a flood of forged requests from flooding the log; the traceback
