@@ -56,7 +56,7 @@ def test_the_sessions_download_neutralises_formulas_from_the_source(app, monkeyp
 
 
 def test_the_grid_export_in_the_browser_starts_formulas_with_the_same_characters():
-    # The grid's own export runs assets/dashAgGridFunctions.js (tests/browser/test_csv_downloads.py).
+    # The grid's own export runs assets/dashAgGridFunctions.js (tests/browser/test_csv_downloads).
     script = (ASSETS / "dashAgGridFunctions.js").read_text(encoding="utf-8")
     pattern = re.search(r"/\^\[(.+?)\]/\.test\(text\)", script).group(1)
     in_a_regex = {"-": "\\-", "\t": "\\t", "\r": "\\r"}
