@@ -33,6 +33,21 @@ def _bind_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
 
 
+def _dashboard_settings() -> dict[str, object]:
+    """The dashboard's settings, checked before anything binds: a network address with no
+    DASHBOARD_AUTH chosen, or any bad setting, stops the start with what to set."""
+    # Imported here: the dashboard imports prometheus_client, which needs METRICS_DIR first.
+    from dashboard.config import refusal_to_serve, settings_from_env
+
+    refusal = refusal_to_serve()
+    if refusal:
+        raise SystemExit(refusal)
+    try:
+        return settings_from_env()
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
+
+
 # Metrics of every worker go to files in one directory, which /metrics adds up. It must exist
 # before prometheus_client is imported (the app is preloaded below) and start empty.
 METRICS_DIR_CREATED = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
@@ -40,8 +55,10 @@ if METRICS_DIR_CREATED:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="dashboard-metrics-")
 METRICS_DIR = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
 
+SETTINGS = _dashboard_settings()
+
 wsgi_app = "dashboard.wsgi:server"
-bind = _bind_address(_env("DASHBOARD_HOST", "0.0.0.0"), _env_int("DASHBOARD_PORT", 8503))
+bind = _bind_address(str(SETTINGS["HOST"]), _env_int("DASHBOARD_PORT", 8503))
 workers = _env_int("WEB_CONCURRENCY", 2)
 threads = _env_int("GUNICORN_THREADS", 4)
 timeout = _env_int("GUNICORN_TIMEOUT", 60)
@@ -67,6 +84,8 @@ LOG_FORMAT = _choice("DASHBOARD_LOG_FORMAT", "text", ("text", "json"))
 loglevel = _choice("DASHBOARD_LOG_LEVEL", "info", ("debug", "info", "warning", "error"))
 accesslog = "-"
 errorlog = "-"
+# Access lines name the user the dashboard signed in (dashboard.ops.logs).
+logger_class = "dashboard.ops.logs.AccessLogger"
 access_log_format = _env(
     "GUNICORN_ACCESS_LOG_FORMAT",
     '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms "%({x-forwarded-for}i)s"',
@@ -104,6 +123,25 @@ logconfig_dict = {
         "gunicorn.access": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
     },
 }
+
+
+def pre_request(worker, req):
+    from dashboard.request_bodies import closes_connection
+
+    # A body the app will refuse unread, or of unknown length: answer with Connection: close.
+    if closes_connection(req.headers, int(SETTINGS["MAX_CONTENT_LENGTH"])):
+        req.must_close = True
+
+
+def when_ready(server):
+    from dashboard.config import open_to_network
+
+    if open_to_network(SETTINGS):
+        server.log.warning(
+            "DASHBOARD_AUTH=none on %s: every page and /metrics are open to anyone who can reach "
+            "this port (set DASHBOARD_AUTH=basic or proxy to require a sign-in)",
+            bind,
+        )
 
 
 def on_starting(server):

@@ -15,6 +15,7 @@ from dashboard.config import settings_from_env
 from dashboard.data.cache import cache
 from dashboard.data.ingest import ingester_for
 from dashboard.data.store import store
+from dashboard.request_bodies import DrainUnreadBody
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
@@ -62,4 +63,6 @@ def create_app(config: Mapping[str, object] | None = None) -> Dash:
     app.layout = lambda: shell_layout(list(dash.page_registry.values()), refresh_seconds)
     callbacks.register(app)
     errors.register(server)
+    # Outermost, so that nothing the app answers leaves a request body on the connection.
+    server.wsgi_app = DrainUnreadBody(server.wsgi_app)
     return app

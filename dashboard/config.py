@@ -6,6 +6,7 @@ test's overrides on top of it.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
@@ -18,6 +19,9 @@ from dashboard.data.downsample import DEFAULT_MAX_POINTS
 
 CACHE_TYPES = ("SimpleCache", "FileSystemCache", "RedisCache", "NullCache")
 AUTH_MODES = ("none", "basic", "proxy")
+# What gunicorn binds unless DASHBOARD_HOST says otherwise (./scripts/run says 127.0.0.1).
+DEFAULT_HOST = "0.0.0.0"
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("", "0", "false", "no", "off")
 
@@ -55,6 +59,51 @@ def _bool(env: Mapping[str, str], name: str, default: bool = False) -> bool:
     if raw not in _TRUE + _FALSE:
         raise ValueError(f"{name} must be true or false, got {raw!r}")
     return raw in _TRUE
+
+
+def _networks(env: Mapping[str, str], name: str, default: str) -> tuple[IPNetwork, ...]:
+    raw = env.get(name, "").strip() or default
+    try:
+        return tuple(
+            ipaddress.ip_network(item.strip(), strict=False)
+            for item in raw.split(",")
+            if item.strip()
+        )
+    except ValueError as error:
+        raise ValueError(
+            f"{name} must be addresses or CIDR ranges, comma-separated: {error}"
+        ) from None
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host`, an address to bind, is reachable from this machine only."""
+    host = host.strip().strip("[]")
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name, or "" (every address)
+        return False
+
+
+def refusal_to_serve(env: Mapping[str, str] | None = None) -> str | None:
+    """Why a server must not start: a network address to bind and no DASHBOARD_AUTH chosen."""
+    env = os.environ if env is None else env
+    host = env.get("DASHBOARD_HOST", "").strip() or DEFAULT_HOST
+    if is_loopback(host) or env.get("DASHBOARD_AUTH", "").strip():
+        return None
+    return (
+        f"DASHBOARD_HOST={host} serves the dashboard to the network, and DASHBOARD_AUTH does not "
+        "say who may see it. Set DASHBOARD_AUTH=basic (users in DASHBOARD_AUTH_USERS_FILE), "
+        "DASHBOARD_AUTH=proxy (a reverse proxy signs users in and names them in a header) or "
+        "DASHBOARD_AUTH=none (an open dashboard: every page and /metrics to anyone who can reach "
+        "it); or DASHBOARD_HOST=127.0.0.1 to serve this machine only."
+    )
+
+
+def open_to_network(settings: Mapping[str, object]) -> bool:
+    """Whether anyone on the network may see the dashboard without signing in."""
+    return settings.get("AUTH_MODE") == "none" and not is_loopback(str(settings.get("HOST", "")))
 
 
 def _users(env: Mapping[str, str]) -> dict[str, str]:
@@ -121,6 +170,8 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> dict[str, object]
     if cache_type not in CACHE_TYPES:
         raise ValueError(f"DASHBOARD_CACHE_TYPE must be one of {', '.join(CACHE_TYPES)}")
     settings: dict[str, object] = {
+        # The address gunicorn binds (gunicorn.conf.py); the app warns when it is open there.
+        "HOST": env.get("DASHBOARD_HOST", "").strip() or DEFAULT_HOST,
         "DATA_SOURCE": env.get("DASHBOARD_DATA_SOURCE", "simulator").strip() or "simulator",
         "SIM_SEED": _int(env, "DASHBOARD_SIM_SEED", 20261126),
         "SIM_SCALE": _int(env, "DASHBOARD_SIM_SCALE", 1, minimum=1),
@@ -168,16 +219,14 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> dict[str, object]
         raise ValueError(f"DASHBOARD_AUTH must be one of {', '.join(AUTH_MODES)}")
     settings.update(
         {
-            # Who may see the dashboard; /health and /ready are always public.
+            # Who may see the dashboard; /health and /ready's status are always public.
             "AUTH_MODE": auth,
             "AUTH_USERS": _users(env),
             "AUTH_PROXY_HEADER": env.get("DASHBOARD_AUTH_PROXY_HEADER", "").strip()
             or "X-Forwarded-User",
-            "AUTH_PROXY_IPS": tuple(
-                ip.strip()
-                for ip in (env.get("DASHBOARD_AUTH_PROXY_IPS") or "127.0.0.1,::1").split(",")
-                if ip.strip()
-            ),
+            # Reverse proxies (addresses or CIDR ranges) believed when they name the user
+            # (proxy mode) and the client (the last address of X-Forwarded-For).
+            "AUTH_PROXY_IPS": _networks(env, "DASHBOARD_AUTH_PROXY_IPS", "127.0.0.1,::1"),
             "METRICS_PUBLIC": _bool(env, "DASHBOARD_METRICS_PUBLIC"),
             # Redis: how long one operation may take, and how long to answer from the source
             # alone after a failure before trying Redis again.

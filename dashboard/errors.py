@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import NoReturn
 
+from dash.exceptions import DependencyException
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
@@ -51,6 +52,9 @@ def register(server: Flask) -> None:
     def callback_errors(error: Exception) -> object:
         if isinstance(error, HTTPException):
             return error
+        if isinstance(error, DependencyException):
+            # A /_dash-component-suites/ path that Dash does not serve: Dash raises for it.
+            return jsonify(error="not found"), 404
         if isinstance(error, CallbackFailed):
             log.error(
                 "callback %s failed: %s",

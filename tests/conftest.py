@@ -46,6 +46,7 @@ def testing_config(**overrides: object) -> dict[str, object]:
         "REFRESH_SECONDS": 0,
         "CACHE_TYPE": "SimpleCache",
         "AUTH_MODE": "none",  # whatever DASHBOARD_AUTH the developer's shell sets
+        "HOST": "127.0.0.1",  # as ./scripts/run binds
         "MAX_CONTENT_LENGTH": 1_000_000,
         "DATA_SOURCE_OBJECT": FixedTimeSource(SimulatorSource(SEED), FIXED_NOW),
         "DATA_DIR": str(TEST_DATA_DIR),

@@ -10,6 +10,7 @@ from dash.exceptions import PreventUpdate
 from dashboard import ids
 from dashboard.callbacks.filters import checked_filters
 from dashboard.callbacks.guard import server_callback
+from dashboard.components.csv_export import csv_text
 from dashboard.components.tables import (
     SESSION_GRID,
     SESSION_GRID_DEFAULT_SORT,
@@ -62,7 +63,7 @@ def session_csv(
     except ValueError:
         raise PreventUpdate from None
     table = pd.DataFrame(session_rows(rows, newest_first=False)).drop(columns="id", errors="ignore")
-    return {"content": table.to_csv(index=False), "filename": f"{filename}.csv", "base64": False}
+    return {"content": csv_text(table), "filename": f"{filename}.csv", "base64": False}
 
 
 def register_session_grid(

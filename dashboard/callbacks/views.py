@@ -14,46 +14,40 @@ from __future__ import annotations
 
 import functools
 import threading
-import time
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
+from cachetools import TTLCache
 from flask import current_app
 
 from dashboard.data import queries
 
 DEFAULT_ENTRIES = 100
+DEFAULT_TTL = 300.0
 
 
 class ViewMemo:
     """A bounded, expiring, thread-safe map of view keys to outputs (least recent out)."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_entries: int = DEFAULT_ENTRIES, ttl: float = DEFAULT_TTL) -> None:
         self.lock = threading.Lock()
-        self.entries: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+        self.entries: TTLCache[Hashable, Any] = TTLCache(maxsize=max_entries, ttl=ttl)
 
     def get(self, key: Hashable) -> tuple[bool, Any]:
         with self.lock:
-            found = self.entries.get(key)
-            if found is None:
+            try:
+                return True, self.entries[key]
+            except KeyError:
                 return False, None
-            expires, value = found
-            if expires < time.monotonic():
-                del self.entries[key]
-                return False, None
-            self.entries.move_to_end(key)
-            return True, value
 
-    def put(self, key: Hashable, value: Any, max_entries: int, ttl: float) -> None:
+    def put(self, key: Hashable, value: Any) -> None:
         with self.lock:
-            self.entries[key] = (time.monotonic() + ttl, value)
-            self.entries.move_to_end(key)
-            while len(self.entries) > max_entries:
-                self.entries.popitem(last=False)
+            self.entries[key] = value
 
     def __len__(self) -> int:
-        return len(self.entries)
+        with self.lock:
+            self.entries.expire()
+            return len(self.entries)
 
     def clear(self) -> None:
         with self.lock:
@@ -65,7 +59,15 @@ EXTENSION = "dashboard_views"
 
 def views_of_app() -> ViewMemo:
     """The current app's memo (each app its own: tests build apps with other settings)."""
-    return current_app.extensions.setdefault(EXTENSION, ViewMemo())
+    extensions = current_app.extensions
+    if EXTENSION not in extensions:
+        config = current_app.config
+        memo = ViewMemo(
+            int(config.get("VIEW_CACHE_ENTRIES", DEFAULT_ENTRIES)),
+            float(config.get("CACHE_DEFAULT_TIMEOUT", DEFAULT_TTL)),
+        )
+        return extensions.setdefault(EXTENSION, memo)
+    return extensions[EXTENSION]
 
 
 def memoised_view(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -76,8 +78,7 @@ def memoised_view(function: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(function)
     def view(*args: Hashable) -> Any:
-        config = current_app.config
-        if config.get("CACHE_TYPE") == "NullCache":
+        if current_app.config.get("CACHE_TYPE") == "NullCache":
             return function(*args)
         key = (function.__module__, function.__qualname__, queries.key(), args)
         memo = views_of_app()
@@ -85,12 +86,7 @@ def memoised_view(function: Callable[..., Any]) -> Callable[..., Any]:
         if found:
             return value
         value = function(*args)
-        memo.put(
-            key,
-            value,
-            int(config.get("VIEW_CACHE_ENTRIES", DEFAULT_ENTRIES)),
-            float(config.get("CACHE_DEFAULT_TIMEOUT", 300)),
-        )
+        memo.put(key, value)
         return value
 
     return view

@@ -8,6 +8,7 @@ import pandas as pd
 from dash import html
 
 from dashboard.components import format as fmt
+from dashboard.components.csv_export import GRID_CSV_CELL
 from dashboard.data.filters import model_label
 from dashboard.data.paging import GridColumn
 
@@ -79,7 +80,7 @@ def data_grid(
             "flex": 1,
         },
         dashGridOptions=options,
-        csvExportParams={"fileName": f"{export_name}.csv"},
+        csvExportParams={"fileName": f"{export_name}.csv", "processCellCallback": GRID_CSV_CELL},
         getRowId="params.data.id",
         style={"width": "100%"} if height is None else {"height": f"{height}px", "width": "100%"},
         className="grid",

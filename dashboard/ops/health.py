@@ -1,16 +1,26 @@
 """`/health`: the process answers. `/ready`: it can serve (data loaded), and how well.
 
-Both answer JSON and are public (see dashboard.security). `/ready` is 503 until data is loaded;
-an unreachable cache or a failed re-read of the source leave it 200 but "degraded", with a warning,
-since the dashboard still answers (slower, or from older data).
+Both answer JSON and are public (see dashboard.security), but `/ready` tells everyone only its
+status (`ready`, `degraded`, `unavailable`); the data, the cache and the warnings go to
+signed-in users and to callers on this machine. It is 503 until data is loaded; an unreachable
+cache or a failed re-read of the source leave it 200 but "degraded", with a warning, since the
+dashboard still answers (slower, or from older data). It reads the data's state from
+`store.readiness()` alone, so that a probe never makes the dashboard read its source.
 """
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, current_app, jsonify
 
+from dashboard import security
+from dashboard.config import open_to_network
 from dashboard.data.cache import cache
 from dashboard.data.store import store
+
+OPEN_WARNING = (
+    "no sign-in (DASHBOARD_AUTH=none) on a network address: every page and /metrics are open "
+    "to anyone who can reach this port"
+)
 
 
 def health() -> Response:
@@ -30,7 +40,13 @@ def ready() -> tuple[Response, int]:
     status = "degraded" if warnings else "ready"
     if not data["loaded"]:
         status = "unavailable"
-    response = jsonify(status=status, data=data, cache=cache_status, warnings=warnings)
+    if open_to_network(current_app.config):
+        warnings.append(OPEN_WARNING)
+    body: dict[str, object] = {"status": status}
+    if security.signed_in_user() is not None or security.from_this_machine():
+        source = security.without_credentials(str(data["source"]))
+        body.update(data={**data, "source": source}, cache=cache_status, warnings=warnings)
+    response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response, 200 if data["loaded"] else 503
 

@@ -26,6 +26,7 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from werkzeug.exceptions import HTTPException
 
+from dashboard import security
 from dashboard.data.cache import cache_failed
 from dashboard.data.store import store
 
@@ -153,7 +154,8 @@ class _DataFreshness:
                 "Seconds between now and the time the served data is as of",
                 labels=["source"],
             )
-            age.add_metric([str(self.status["source"])], float(self.status["age_seconds"]))
+            source = security.without_credentials(str(self.status["source"]))
+            age.add_metric([source], float(self.status["age_seconds"]))
             yield age
 
 

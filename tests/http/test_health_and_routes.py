@@ -66,3 +66,15 @@ def test_every_callback_refers_to_components_in_the_shell_or_a_page(client):
 @pytest.mark.parametrize("path", PAGE_PATHS)
 def test_every_page_layout_is_served_by_the_router(client, path):
     assert renderer.page_layout(client, path, "?range=7d&model=threat_detection")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/_dash-component-suites/dash/no-such-file.js",
+        "/_dash-component-suites/dash/deps/react@18.v4_4_1m1.min.js",
+        "/_dash-component-suites/no_such_package/bundle.js",
+    ],
+)
+def test_a_component_suite_path_dash_does_not_serve_is_404(client, path):
+    assert client.get(path).status_code == 404

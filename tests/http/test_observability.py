@@ -6,16 +6,19 @@ import json
 import logging
 import sys
 import time
+from base64 import b64encode
+from datetime import timedelta
 
 import pytest
+from gunicorn.config import Config
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from dashboard import create_app
 from dashboard.data.ingest import ingester_for
 from dashboard.data.sources import SimulatorSource
-from dashboard.data.store import MANIFEST_CHECK_SECONDS
-from dashboard.ops.logs import JsonFormatter
+from dashboard.data.store import MANIFEST_CHECK_SECONDS, store
+from dashboard.ops.logs import AccessLogger, JsonFormatter
 from tests.conftest import FIXED_NOW, SEED, FixedTimeSource, testing_config
 from tests.http import renderer
 from tests.serving.harness import free_port
@@ -112,6 +115,76 @@ def test_a_failed_reread_serves_the_last_data_and_says_so(tmp_path):
     assert body["data"]["loaded"] is True
     assert "not mounted" in body["data"]["last_error"]
     assert any("source failed" in warning for warning in body["warnings"])
+
+
+def ready_from(client, peer: str, headers: dict[str, str] | None = None):
+    return client.get("/ready", headers=headers or {}, environ_base={"REMOTE_ADDR": peer})
+
+
+@pytest.mark.parametrize(
+    ("peer", "headers"),
+    [
+        ("192.0.2.7", {}),
+        # A reverse proxy on this host forwarding a client: not a caller on this machine.
+        ("127.0.0.1", {"X-Forwarded-For": "192.0.2.7"}),
+        ("127.0.0.1", {"Forwarded": "for=192.0.2.7"}),
+    ],
+)
+def test_ready_tells_anyone_else_its_status_only(client, peer, headers):
+    response = ready_from(client, peer, headers)
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ready"}
+
+
+def test_ready_gives_the_details_to_a_caller_on_this_machine(client):
+    for peer in ("127.0.0.1", "::1"):
+        assert set(ready_from(client, peer).get_json()) == {"status", "data", "cache", "warnings"}
+
+
+@pytest.fixture(scope="module")
+def basic_auth_client():
+    users = {"analyst": "correct horse battery staple"}
+    return create_app(testing_config(AUTH_MODE="basic", AUTH_USERS=users)).server.test_client()
+
+
+def test_ready_gives_the_details_to_a_signed_in_user(basic_auth_client):
+    signed_in = {
+        "Authorization": "Basic " + b64encode(b"analyst:correct horse battery staple").decode()
+    }
+    wrong = {"Authorization": "Basic " + b64encode(b"analyst:wrong").decode()}
+    assert ready_from(basic_auth_client, "192.0.2.7").get_json() == {"status": "ready"}
+    assert ready_from(basic_auth_client, "192.0.2.7", wrong).get_json() == {"status": "ready"}
+    body = ready_from(basic_auth_client, "192.0.2.7", signed_in).get_json()
+    assert body["data"]["loaded"] is True
+    assert body["data"]["tables"]["alerts"] > 0
+
+
+def test_ready_never_shows_a_password_of_the_source():
+    source = FixedTimeSource(SimulatorSource(SEED), FIXED_NOW)
+    source.name = "mlflow:https://ops:s3cret@mlflow.soc.example/;/srv/tables"
+    app = create_app(testing_config(DATA_SOURCE_OBJECT=source))
+    client = app.server.test_client()
+    assert client.get("/ready").get_json()["data"]["source"] == (
+        "mlflow:https://ops:***@mlflow.soc.example/;/srv/tables"
+    )
+    assert "s3cret" not in client.get("/metrics").get_data(as_text=True)
+
+
+def test_ready_warns_of_an_open_dashboard_on_a_network_address():
+    app = create_app(testing_config(HOST="0.0.0.0", AUTH_MODE="none"))
+    body = app.server.test_client().get("/ready").get_json()
+    assert body["status"] == "ready"  # it serves; the warning is for whoever set it up
+    assert any("DASHBOARD_AUTH=none" in warning for warning in body["warnings"])
+
+
+def test_ready_only_asks_the_store_for_the_data(monkeypatch, client):
+    # A probe must never make the dashboard read its source: readiness() is the store's only
+    # call that /ready may make (the data layer keeps it free of reads).
+    calls = []
+    for name in ("snapshot", "status"):
+        monkeypatch.setattr(store, name, lambda *args, name=name: calls.append(name))
+    assert client.get("/ready").status_code == 200
+    assert calls == []
 
 
 # /metrics
@@ -267,3 +340,35 @@ def test_json_logs_include_tracebacks():
         item = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", None, sys.exc_info())
     entry = json.loads(JsonFormatter().format(item))
     assert "RuntimeError: boom" in entry["exception"]
+
+
+def test_json_logs_carry_extra_fields():
+    item = record("dashboard.security", "sign-in refused")
+    item.client = "192.0.2.7"
+    assert json.loads(JsonFormatter().format(item))["client"] == "192.0.2.7"
+
+
+class Answered:
+    status = "200 OK"
+    sent = 120
+    headers: list = []
+
+
+@pytest.mark.parametrize(
+    ("environ", "user"),
+    [
+        ({"REMOTE_USER": "analyst@soc"}, "analyst@soc"),
+        # A basic-auth header names a user whether or not the password was right.
+        ({"HTTP_AUTHORIZATION": "Basic YW5hbHlzdDp3cm9uZw=="}, "-"),
+    ],
+)
+def test_access_lines_name_only_the_user_the_dashboard_signed_in(environ, user):
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": "/",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "10.0.0.7",
+        **environ,
+    }
+    atoms = AccessLogger(Config()).atoms(Answered(), {}, environ, timedelta(milliseconds=3))
+    assert atoms["u"] == user

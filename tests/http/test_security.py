@@ -17,7 +17,7 @@ from tests.conftest import testing_config
 from tests.http import renderer
 
 INLINE_SCRIPT = re.compile(r"<script(?P<attrs>[^>]*)>(?P<body>.*?)</script>", re.S)
-ROUTER_BODY_FOR = "/health"  # a public path: dash-auth would let such a callback through
+ROUTER_BODY_FOR = "/health"  # a public path: a callback that claims it still needs credentials
 
 
 def basic(user: str, password: str) -> dict[str, str]:

@@ -72,15 +72,19 @@ def test_views_kept_never_exceed_their_limit():
 
 
 def test_a_view_expires_and_the_memo_is_thread_safe_and_bounded():
-    memo = ViewMemo()
-    memo.put("a", 1, max_entries=2, ttl=0.05)
-    memo.put("b", 2, max_entries=2, ttl=60)
-    memo.put("c", 3, max_entries=2, ttl=60)
-    assert memo.get("a") == (False, None)  # pushed out: least recently used
-    assert memo.get("b") == (True, 2)
-    memo.put("d", 4, max_entries=5, ttl=0.01)
+    memo = ViewMemo(max_entries=2, ttl=60)
+    memo.put("a", 1)
+    memo.put("b", 2)
+    assert memo.get("a") == (True, 1)
+    memo.put("c", 3)
+    assert memo.get("b") == (False, None)  # pushed out: least recently used
+    assert memo.get("a") == (True, 1)
+    short = ViewMemo(max_entries=5, ttl=0.01)
+    short.put("d", None)
+    assert short.get("d") == (True, None)
     time.sleep(0.02)
-    assert memo.get("d") == (False, None)  # expired
+    assert short.get("d") == (False, None)  # expired
+    assert len(short) == 0
 
 
 def test_null_cache_keeps_no_views():

@@ -79,7 +79,7 @@ def test_csv_export_holds_every_matching_row_in_the_grid_order():
     lines = download["content"].splitlines()
     assert download["filename"] == "training-sessions.csv"
     assert len(lines) == len(sessions()) + 1
-    assert lines[1].startswith(sorted(sessions()["session_id"])[0])
+    assert lines[1].startswith(f'"{sorted(sessions()["session_id"])[0]}",')  # text quoted
 
 
 @pytest.mark.parametrize(
