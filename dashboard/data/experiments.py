@@ -96,7 +96,7 @@ def compared_versions() -> list[str]:
 
 
 @cache.memoize()
-def _pilot_versions(generation_key: int) -> list[str]:
+def _pilot_versions(generation_key: str) -> list[str]:
     alerts = contract_table("experiment_alerts")
     versions = fetch(alerts.select("model_version").distinct())["model_version"]
     return [str(version) for version in versions.dropna()]
@@ -153,7 +153,7 @@ def arm_summary(comparison: Comparison, model: str) -> pd.DataFrame:
 
 @cache.memoize()
 def _arm_summary(
-    generation_key: int, experiment_id: str, control: str, treatment: str, model: str
+    generation_key: str, experiment_id: str, control: str, treatment: str, model: str
 ) -> pd.DataFrame:
     rows = _rows(_comparison(experiment_id, control, treatment), model)
     response = rows[RESPONSE_COLUMN]
@@ -186,7 +186,7 @@ def cumulative_counts(comparison: Comparison, model: str) -> pd.DataFrame:
 
 @cache.memoize()
 def _cumulative_counts(
-    generation_key: int, experiment_id: str, control: str, treatment: str, model: str
+    generation_key: str, experiment_id: str, control: str, treatment: str, model: str
 ) -> pd.DataFrame:
     rows = _rows(_comparison(experiment_id, control, treatment), model)
     day = (rows.timestamp.epoch_seconds() // 86_400) * 86_400
@@ -219,7 +219,7 @@ def version_summary(model: str) -> pd.DataFrame:
 
 
 @cache.memoize()
-def _version_summary(generation_key: int, model: str) -> pd.DataFrame:
+def _version_summary(generation_key: str, model: str) -> pd.DataFrame:
     alerts = model_filter(contract_table("experiment_alerts"), model)
     treated = alerts.filter(alerts.arm == TREATMENT)
     spread = fetch(

@@ -87,14 +87,6 @@ def partition_keys(times: pd.Series, settled_before: pd.Timestamp | None) -> np.
     return keys[where]
 
 
-def _is_settled(key: str, settled_before: pd.Timestamp | None) -> bool:
-    if settled_before is None or key == WHOLE:
-        return False
-    start = pd.Timestamp(key + ("-01" if len(key) == 7 else ""), tz="UTC")
-    end = start + (pd.offsets.MonthBegin(1) if len(key) == 7 else pd.Timedelta(days=1))
-    return end <= settled_before
-
-
 class Ingester:
     """Reads `source` into the store in `data_dir` (see the module docstring)."""
 
@@ -104,10 +96,13 @@ class Ingester:
         data_dir: Path,
         clock: Callable[[], pd.Timestamp] = utc_now,
         sql: SqlStore | None = None,
+        align_seconds: int = 0,
     ) -> None:
         self.source = source or EmptySource()
         self.sql = sql
         self.name = store_name(source, sql)
+        # Reads as of a whole refresh interval give every host the same generation content.
+        self.align_seconds = align_seconds
         self.data_dir = Path(data_dir)
         self.clock = clock
         self._engine: duckdb.DuckDBPyConnection | None = None
@@ -129,6 +124,8 @@ class Ingester:
         with self._locked():
             previous = read_manifest(self.data_dir) or Manifest()
             now = self.clock()
+            if self.align_seconds > 0:
+                now = now.floor(f"{self.align_seconds}s")
             fresh = self._needs_reset(previous, now)
             if fresh:
                 stale = [
@@ -202,6 +199,7 @@ class Ingester:
             else:
                 parts = self._appended(name, rows, old, snapshot.since)
             parts = self._compacted(name, parts, settled)
+            parts = [part for part in parts if not _ends_by(part.partition, snapshot.kept_from)]
             new_files = {part.file for part in parts}
             retired.extend(part.file for part in old if part.file not in new_files)
             if {part.file for part in old} != new_files:
@@ -276,7 +274,7 @@ class Ingester:
             if before is not None and before.digest == digest(group):
                 parts.append(before)
             else:
-                parts.append(self._write(name, key, group, _is_settled(key, settled)))
+                parts.append(self._write(name, key, group, _ends_by(key, settled)))
         return parts
 
     def _appended(
@@ -308,7 +306,7 @@ class Ingester:
         """Merge the day partitions of each settled month into one month partition."""
         months: dict[str, list[Part]] = {}
         for part in parts:
-            if len(part.partition) == 10 and _is_settled(part.partition[:7], settled):
+            if len(part.partition) == 10 and _ends_by(part.partition[:7], settled):
                 months.setdefault(part.partition[:7], []).append(part)
         if not months:
             return parts
@@ -433,6 +431,15 @@ def _cells_sql(cell_table: str) -> str:
     return ibis.to_sql(expression, dialect="duckdb")
 
 
+def _ends_by(key: str, moment: pd.Timestamp | None) -> bool:
+    """Whether partition `key` (a day or a month) ends at or before `moment`."""
+    if moment is None or key in (WHOLE, "empty"):
+        return False
+    start = pd.Timestamp(key + ("-01" if len(key) == 7 else ""), tz="UTC")
+    end = start + (pd.offsets.MonthBegin(1) if len(key) == 7 else pd.Timedelta(days=1))
+    return end <= moment
+
+
 def _time(value: str | None) -> pd.Timestamp | None:
     return None if value is None else pd.Timestamp(value)
 
@@ -492,7 +499,8 @@ def ingester_for(config: dict) -> Ingester:
     clock = config.get("CLOCK_OBJECT") or (
         SimulatedClock(pd.Timestamp(start)) if start else utc_now
     )
-    return Ingester(source, data_dir_for(config["DATA_DIR"], store_name(source, sql)), clock, sql)
+    data_dir = data_dir_for(config["DATA_DIR"], store_name(source, sql))
+    return Ingester(source, data_dir, clock, sql, int(config.get("REFRESH_SECONDS", 0)))
 
 
 def store_name(source: Source | None, sql: SqlStore | None) -> str:

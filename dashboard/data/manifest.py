@@ -10,6 +10,7 @@ change any more), a UTC day before that. A settled partition's file is never rew
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -74,6 +75,16 @@ class Manifest:
 
     def as_of_time(self) -> pd.Timestamp | None:
         return None if self.as_of is None else pd.Timestamp(self.as_of)
+
+    @property
+    def content_key(self) -> str:
+        """What identifies this generation's content: equal on every host that ingested the
+        same rows as of the same moment, so hosts sharing a cache (Redis) share its entries."""
+        parts = sorted(
+            (name, [part.digest for part in parts]) for name, parts in self.tables.items()
+        )
+        text = repr((self.as_of, parts, sorted(self.sql_tables.items())))
+        return hashlib.sha256(text.encode()).hexdigest()[:24]
 
     def holds(self, table: str) -> bool:
         return table in self.tables or table in self.sql_tables

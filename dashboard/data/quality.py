@@ -111,7 +111,7 @@ def _quality_in(span: Window, model: str) -> pd.DataFrame:
 
 
 @cache.memoize()
-def _quality_daily(generation_key: int, range_key: str, model: str) -> pd.DataFrame:
+def _quality_daily(generation_key: str, range_key: str, model: str) -> pd.DataFrame:
     # Rows are stamped at midnight: the last 7 days are the 7 newest dates up to today.
     return _quality_in(window(range_key), model).reset_index()
 
@@ -143,7 +143,7 @@ def _thresholds_of(threshold_key: tuple) -> dict[str, Threshold]:
 
 @cache.memoize()
 def _quality_summary(
-    generation_key: int, range_key: str, model: str, threshold_key: tuple = ()
+    generation_key: str, range_key: str, model: str, threshold_key: tuple = ()
 ) -> pd.DataFrame:
     span = window(range_key)
     rows = quality_by_model(span, model)
@@ -194,7 +194,7 @@ def sample_dates() -> tuple[pd.Timestamp, pd.Timestamp] | None:
 
 
 @cache.memoize()
-def _sample_dates(generation_key: int) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+def _sample_dates(generation_key: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:
     table = contract_table("feature_samples")
     span = fetch(table.aggregate(first=table.date.min(), last=table.date.max())).iloc[0]
     if pd.isna(span["first"]):
@@ -208,7 +208,7 @@ def features() -> list[str]:
 
 
 @cache.memoize()
-def _features(generation_key: int) -> list[str]:
+def _features(generation_key: str) -> list[str]:
     table = contract_table("feature_samples")
     return sorted(str(name) for name in fetch(table.select("feature").distinct())["feature"])
 
@@ -276,7 +276,7 @@ def _days(samples: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp] | None:
 
 @cache.memoize()
 def _drift_report(
-    generation_key: int, model: str, current_key: tuple, reference_key: tuple
+    generation_key: str, model: str, current_key: tuple, reference_key: tuple
 ) -> DriftReport:
     current = _samples(_from_key(current_key), model)
     reference = _samples(_from_key(reference_key), model)
@@ -364,7 +364,7 @@ def feature_distribution(
 
 @cache.memoize()
 def _feature_distribution(
-    generation_key: int, model: str, feature: str, current_key: tuple, reference_key: tuple
+    generation_key: str, model: str, feature: str, current_key: tuple, reference_key: tuple
 ) -> dict[str, Any]:
     current = _samples(_from_key(current_key), model)
     reference = _samples(_from_key(reference_key), model)
@@ -394,7 +394,7 @@ def quality_marks(range_key: str, model: str, thresholds: Mapping[str, Threshold
 
 @cache.memoize()
 def _quality_marks(
-    generation_key: int, range_key: str, model: str, threshold_key: tuple
+    generation_key: str, range_key: str, model: str, threshold_key: tuple
 ) -> pd.DataFrame:
     thresholds = _thresholds_of(threshold_key)
     span = window(range_key)

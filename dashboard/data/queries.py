@@ -61,9 +61,10 @@ def generation() -> Manifest:
     return store.loaded()
 
 
-def key() -> int:
-    """The cache key part that changes whenever the data may have."""
-    return generation().generation
+def key() -> str:
+    """The cache key part that changes whenever the data may have (the generation's content,
+    so that every worker and host keys the same data alike)."""
+    return generation().content_key
 
 
 def table_version(name: str) -> str:
@@ -125,7 +126,7 @@ def data_start() -> pd.Timestamp:
 
 
 @cache.memoize()
-def _data_start(generation_key: int) -> pd.Timestamp:
+def _data_start(generation_key: str) -> pd.Timestamp:
     firsts = []
     for name, column in (("alerts", "timestamp"), ("training_sessions", "started_at")):
         if store.holds(name):
@@ -144,7 +145,7 @@ def sessions_in_range(range_key: str, model: str) -> pd.DataFrame:
 
 
 @cache.memoize()
-def _sessions_in_range(generation_key: int, range_key: str, model: str) -> pd.DataFrame:
+def _sessions_in_range(generation_key: str, range_key: str, model: str) -> pd.DataFrame:
     table = contract_table("training_sessions")
     chosen = model_filter(table.filter(within(table.started_at, window(range_key))), model)
     sessions = rows_of("training_sessions", chosen.order_by(["started_at", "session_id"]))
@@ -163,7 +164,7 @@ def session_trends(range_key: str, model: str) -> pd.DataFrame:
 
 
 @cache.memoize()
-def _session_trends(generation_key: int, range_key: str, model: str) -> pd.DataFrame:
+def _session_trends(generation_key: str, range_key: str, model: str) -> pd.DataFrame:
     sessions = sessions_in_range(range_key, model)
     completed = sessions[sessions["status"] == "completed"]
     bucket = completed["started_at"].dt.floor(TREND_BUCKETS[range_key]).rename("bucket")
@@ -179,7 +180,7 @@ def active_sessions(model: str = ALL_MODELS) -> pd.DataFrame:
 
 
 @cache.memoize()
-def _active_sessions(generation_key: int, model: str) -> pd.DataFrame:
+def _active_sessions(generation_key: str, model: str) -> pd.DataFrame:
     table = contract_table("training_sessions")
     active = rows_of(
         "training_sessions", model_filter(table.filter(table.status == "active"), model)
@@ -220,7 +221,7 @@ def session_exists(session_id: object) -> bool:
 
 
 @cache.memoize()
-def _session_row(generation_key: int, session_id: str) -> pd.Series | None:
+def _session_row(generation_key: str, session_id: str) -> pd.Series | None:
     table = contract_table("training_sessions")
     rows = rows_of("training_sessions", table.filter(table.session_id == session_id).limit(1))
     return None if rows.empty else rows.iloc[0]
@@ -241,7 +242,7 @@ def session_metrics(session_id: str) -> pd.DataFrame:
 
 
 @cache.memoize()
-def _session_metrics(generation_key: int, session_id: str, started_at: str) -> pd.DataFrame:
+def _session_metrics(generation_key: str, session_id: str, started_at: str) -> pd.DataFrame:
     metrics = contract_table("training_metrics")
     # The session's start bounds its metrics' times: the engine skips the older partitions.
     rows = metrics.filter(
@@ -258,7 +259,7 @@ def session_resources(session_id: str) -> pd.DataFrame:
 
 
 @cache.memoize()
-def _session_resources(generation_key: int, session_id: str) -> pd.DataFrame:
+def _session_resources(generation_key: str, session_id: str) -> pd.DataFrame:
     session = session_summary(session_id)
     started, ended = session["started_at"], session["ended_at"]
     end = as_of() if pd.isna(ended) else ended
@@ -278,7 +279,7 @@ def model_versions() -> pd.DataFrame:
 
 
 @cache.memoize()
-def _model_versions(generation_key: int) -> pd.DataFrame:
+def _model_versions(generation_key: str) -> pd.DataFrame:
     table = contract_table("model_versions")
     return rows_of("model_versions", table.order_by(["released_at", "version"]))
 
@@ -364,7 +365,7 @@ def alert_trends(range_key: str, model: str) -> pd.DataFrame:
 
 
 @cache.memoize()
-def _alert_trends(generation_key: int, range_key: str, model: str) -> pd.DataFrame:
+def _alert_trends(generation_key: str, range_key: str, model: str) -> pd.DataFrame:
     span = window(range_key)
     cells = _alert_cells(span, model)
     sums = _alert_sums(cells, {"bucket": _bucketed(cells, TREND_BUCKETS[range_key])})
@@ -398,7 +399,7 @@ def alert_kpi_change(range_key: str, model: str) -> pd.DataFrame:
 
 
 @cache.memoize()
-def _alert_kpi_change(generation_key: int, range_key: str, model: str) -> pd.DataFrame:
+def _alert_kpi_change(generation_key: str, range_key: str, model: str) -> pd.DataFrame:
     period = COMPARISON_PERIODS[range_key]
     span = window(range_key)
     last_span = Window(span.end - period, span.end)
@@ -460,7 +461,7 @@ def version_trends(range_key: str, model: str) -> pd.DataFrame:
 
 
 @cache.memoize()
-def _version_trends(generation_key: int, range_key: str, model: str) -> pd.DataFrame:
+def _version_trends(generation_key: str, range_key: str, model: str) -> pd.DataFrame:
     cells = _alert_cells(window(range_key), model)
     keys = {
         "bucket": _bucketed(cells, TREND_BUCKETS[range_key]),
@@ -480,7 +481,7 @@ def experiments() -> pd.DataFrame:
 
 
 @cache.memoize()
-def _experiments(generation_key: int) -> pd.DataFrame:
+def _experiments(generation_key: str) -> pd.DataFrame:
     table = contract_table("experiments")
     return rows_of("experiments", table.order_by(["started_at", "experiment_id"]))
 
@@ -491,7 +492,7 @@ def version_table(model: str) -> pd.DataFrame:
 
 
 @cache.memoize()
-def _version_table(generation_key: int, model: str) -> pd.DataFrame:
+def _version_table(generation_key: str, model: str) -> pd.DataFrame:
     alerts = model_filter(contract_table("experiment_alerts"), model)
     treated = alerts.filter(alerts.arm == "treatment")
     grouped = treated.group_by(["experiment_id", "model_version"]).aggregate(
@@ -546,7 +547,7 @@ def resource_trends(range_key: str, model: str) -> pd.DataFrame:
 
 
 @cache.memoize()
-def _resource_trends(generation_key: int, range_key: str, model: str) -> pd.DataFrame:
+def _resource_trends(generation_key: str, range_key: str, model: str) -> pd.DataFrame:
     cells = _resource_cells("gpu_cells", window(range_key), _resource_step(range_key))
     busy = cells.code.isin(_training_codes(model))
     counted = cells.code.isin(_util_codes(model))
@@ -573,7 +574,7 @@ def fleet_trends(range_key: str, model: str) -> pd.DataFrame:
 
 
 @cache.memoize()
-def _fleet_trends(generation_key: int, range_key: str, model: str) -> pd.DataFrame:
+def _fleet_trends(generation_key: str, range_key: str, model: str) -> pd.DataFrame:
     cells = _resource_cells("fleet_cells", window(range_key), _resource_step(range_key))
     sums = _fleet_sums(cells, model, {"bucket": _bucketed(cells, RESOURCE_BUCKETS[range_key])})
     frame = _bucket_times(sums).sort_values("bucket", ignore_index=True)
@@ -608,7 +609,7 @@ def resource_summary(range_key: str, model: str) -> pd.Series:
 
 
 @cache.memoize()
-def _resource_summary(generation_key: int, range_key: str, model: str) -> pd.Series:
+def _resource_summary(generation_key: str, range_key: str, model: str) -> pd.Series:
     span = window(range_key)
     fleet = _resource_cells("fleet_cells", span, RESOURCE_STEP)
     sums = _fleet_sums(fleet, model, {}).iloc[0]

@@ -124,3 +124,26 @@ def test_the_clock_going_back_starts_the_store_again(ingest, tmp_path):
     manifest = ingester.run_once()
     assert manifest.as_of == clock.now.isoformat()
     pd.testing.assert_frame_equal(stored(tmp_path, "alerts"), expected("alerts", clock.now))
+
+
+def test_partitions_older_than_the_sources_history_are_dropped(ingest, tmp_path):
+    ingester, _source, clock = ingest
+    first = ingester.run_once()
+    oldest = min(part.partition for part in first.tables["alerts"])
+    clock.now = FIXED_NOW + pd.Timedelta(days=45)
+    later = ingester.run_once()
+    assert min(part.partition for part in later.tables["alerts"]) > oldest
+    kept = stored(tmp_path, "alerts")
+    start = clock.now.floor("D") - pd.Timedelta(days=179)
+    assert kept["timestamp"].min() >= start.floor("D") - pd.Timedelta(days=31)
+
+
+def test_two_hosts_ingesting_the_same_data_key_their_caches_alike(tmp_path):
+    def host(folder: str):
+        clock = Clock(FIXED_NOW + pd.Timedelta(seconds=7))
+        source = SimulatorSource(SEED)
+        return Ingester(source, tmp_path / folder, clock, align_seconds=30).run_once()
+
+    one, other = host("host-a"), host("host-b")
+    assert one.as_of == other.as_of == FIXED_NOW.isoformat(), "as of the refresh interval"
+    assert one.content_key == other.content_key

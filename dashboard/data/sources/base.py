@@ -54,9 +54,11 @@ class Snapshot:
     tables timestamped at or after it (the small reference tables are always whole). Rows
     before `settled_before` never change again, so the next read may start there. `token`
     identifies the content read (file sizes and times, run update times): an equal token
-    means nothing changed. `hints` says for each missing table how to provide it, `problems`
-    lists what broke the contract (a snapshot with problems is never published: `load`
-    raises them) and `notes` what was skipped or chosen along the way.
+    means nothing changed. A source that keeps a limited history says where it starts
+    (`kept_from`): stored partitions wholly before it are dropped. `hints` says for each
+    missing table how to provide it, `problems` lists what broke the contract (a snapshot
+    with problems is never published: `load` raises them) and `notes` what was skipped or
+    chosen along the way.
     """
 
     tables: Mapping[str, pd.DataFrame]
@@ -68,6 +70,7 @@ class Snapshot:
     notes: tuple[str, ...] = ()
     since: pd.Timestamp | None = None
     settled_before: pd.Timestamp | None = None
+    kept_from: pd.Timestamp | None = None  # the source keeps no rows before this (retention)
 
     def __post_init__(self) -> None:
         if not isinstance(self.tables, Tables):

@@ -48,6 +48,7 @@ class SimulatorSource(ReadingSource):
             token=now.isoformat(),
             since=since,
             settled_before=max(now - SETTLE_TIME, start),
+            kept_from=start,
         )
 
 
