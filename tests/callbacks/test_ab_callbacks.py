@@ -107,10 +107,10 @@ def test_the_default_experiment_states_its_verdicts():
     assert "no significant change on any of the four metrics" in shown["summary"]
     assert "planned split 80/20" in shown["summary"] and "running" in shown["summary"]
     for sentence in (
-        "v5.3.0 raises accuracy by 1.5 points (95% CI −1.2 to 3.9), not significant",
-        "v5.3.0 raises automation rate by 1.2 points (95% CI −3.2 to 5.6), not significant",
-        "v5.3.0 lowers false-positive rate by 0.3 points (95% CI −3.8 to 4.6), not significant",
-        "v5.3.0 lowers mean response time by 0.10 min (95% CI −0.25 to 0.45), not significant",
+        "v5.3.0 raises accuracy by 0.6 points (95% CI −2.2 to 3.1), not significant",
+        "v5.3.0 raises automation rate by 0.2 points (95% CI −4.1 to 4.6), not significant",
+        "v5.3.0 lowers false-positive rate by 1.0 points (95% CI −3.2 to 5.2), not significant",
+        "v5.3.0 lowers mean response time by 0.03 min (95% CI −0.34 to 0.40), not significant",
     ):
         assert sentence in shown["verdicts"]
     # Not significant: each verdict says how many more alerts would settle it.
@@ -124,13 +124,13 @@ def test_switching_the_experiment_changes_the_verdicts():
     switched = parts(compare_experiment("EXP-005"))
     assert switched["verdicts"] != default["verdicts"]
     for sentence in (
-        "v5.2.1 raises automation rate by 2.9 points (95% CI 0.8 to 5.0), significant — an "
+        "v5.2.1 raises automation rate by 2.9 points (95% CI 0.8 to 5.1), significant — an "
         "improvement",
-        "v5.2.1 lowers false-positive rate by 2.9 points (95% CI 0.9 to 4.9), significant — an "
+        "v5.2.1 lowers false-positive rate by 3.1 points (95% CI 1.1 to 5.1), significant — an "
         "improvement",
-        "v5.2.1 lowers mean response time by 0.40 min (95% CI 0.23 to 0.57), significant — an "
+        "v5.2.1 lowers mean response time by 0.40 min (95% CI 0.22 to 0.57), significant — an "
         "improvement",
-        "v5.2.1 raises accuracy by 1.0 points (95% CI −0.4 to 2.3), not significant",
+        "v5.2.1 raises accuracy by 1.1 points (95% CI −0.2 to 2.4), not significant",
     ):
         assert sentence in switched["verdicts"]
     assert "significantly better on automation rate" in switched["summary"]
@@ -168,7 +168,7 @@ def test_significance_is_holm_adjusted_across_the_four_metrics():
 def test_a_sample_ratio_mismatch_shows_the_banner():
     shown = parts(compare_experiment("EXP-002"))
     assert "Sample ratio mismatch" in shown["srm"]
-    assert "planned a 50/50 split but logged 4,193 control and 3,805 treatment" in shown["srm"]
+    assert "planned a 50/50 split but logged 4,158 control and 3,790 treatment" in shown["srm"]
     assert "Split check passed" not in shown["summary"]
 
 
@@ -182,7 +182,7 @@ def test_a_healthy_experiment_shows_no_srm_banner(experiment_id):
 def test_the_srm_check_counts_the_whole_experiment_whatever_the_model_filter():
     # Randomisation ignores model type, so the banner stays when one type is shown.
     shown = parts(compare_experiment("EXP-002", model="threat_detection"))
-    assert "4,193 control and 3,805 treatment" in shown["srm"]
+    assert "4,158 control and 3,790 treatment" in shown["srm"]
 
 
 def test_the_guardrail_flags_a_treatment_when_the_margin_is_forced_to_zero(app, monkeypatch):
@@ -205,7 +205,7 @@ def test_a_worse_false_positive_rate_fails_the_guardrail():
 def test_the_model_filter_narrows_the_arms():
     everything = parts(compare_experiment("EXP-005"))["summary"]
     one_type = parts(compare_experiment("EXP-005", model="response_automation"))["summary"]
-    assert "All Models · whole experiment: 4,211 control" in everything
+    assert "All Models · whole experiment: 4,210 control" in everything
     assert "Response Automation · whole experiment" in one_type and one_type != everything
 
 
