@@ -2,9 +2,9 @@
 
 The KPIs follow the brief over the TREND_DAYS before the anchor (simulator.timeline): flat
 before, then linear from the first week's levels to the last week's. After the anchor they
-keep improving, at first as fast and then ever more slowly (a time constant of ~46 days),
-levelling off TREND_HEADROOM times the brief's improvement beyond its end: automation near 59%,
-false positives near 61%, responses near 5.6 minutes. Day-to-day noise rides on top.
+keep improving slowly, by ever less (a time constant of TREND_SETTLES_DAYS), levelling off
+TREND_HEADROOM times the brief's improvement beyond it: automation near 58%, false positives
+near 62%, responses near 5.8 minutes. Day-to-day noise rides on top.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ AUTOMATION_RATE = (0.35, 0.50)
 FALSE_POSITIVE_RATE = (0.85, 0.70)
 RESPONSE_MIN = (12.0, 8.0)
 # After the anchor: how much more of the brief's improvement is still to come, and how fast.
-TREND_HEADROOM = 0.55
-TREND_SETTLES_DAYS = TREND_HEADROOM * (TREND_DAYS - 7)  # time constant: the slope carries on
+TREND_HEADROOM = 0.5
+TREND_SETTLES_DAYS = 120
 AUTOMATION_BY_TYPE = centred((-0.05, 0.04, -0.03, 0.10))
 FALSE_POSITIVE_BY_TYPE = centred((0.03, -0.07, 0.04, 0.0))
 RESPONSE_BY_TYPE = normalised((1.15, 0.85, 1.10, 0.80))
