@@ -31,7 +31,7 @@ DEFAULT_SEED = 20261126
 # response time) and the longest session (a session row, keyed by its start).
 SETTLE_TIME = pd.Timedelta(minutes=max(MAX_RESPONSE_MIN, DURATION_MIN[1]))
 SETTLE_US = int(SETTLE_TIME.value // 1_000)
-# The tables whose rows belong to a day, in contract order, and the stream seeding each.
+# The tables whose rows belong to a day, in contract order; each draws from its own stream.
 EVENT_TABLES: tuple[str, ...] = (
     "training_sessions",
     "training_metrics",
