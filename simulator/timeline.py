@@ -12,7 +12,9 @@ After it the story goes on for ever on a RELEASE_CYCLE_DAYS cadence (the history
 cycle a new version goes out as the canary at RELEASE_HOUR_UTC, and the canary before it is
 promoted to stable at that moment. From v5.3.0 on there is always exactly one canary, piloted
 against the stable version until the next release. Versions count minors up (v5.3.0, v5.4.0,
-... v5.9.0, v6.0.0, ...; labels grow to seven characters at v10.0.0, in 2031).
+... v5.9.0, v6.0.0, ...; labels grow to seven characters at v10.0.0, in 2031). The story
+starts with v4.0.0 (2026-04-30): rows before that carry v4.0.0, which model_versions lists
+only from its release.
 """
 
 from __future__ import annotations
