@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 import numpy as np
@@ -40,6 +41,7 @@ def day_of(micros: int) -> int:
     return int(micros // US_PER_DAY)
 
 
+@functools.lru_cache(maxsize=1024)
 def day_label(day: int) -> str:
     """A UTC day as `YYYYMMDD`, the form ids carry."""
     return pd.Timestamp(day * US_PER_DAY, unit="us").strftime("%Y%m%d")
