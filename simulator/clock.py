@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 import numpy as np
@@ -33,3 +34,14 @@ def to_micros(stamp: pd.Timestamp) -> int:
 def utc_times(micros: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """A `datetime64[us, UTC]` array from epoch microseconds (NAT_US becomes NaT)."""
     return pd.array(np.asarray(micros, dtype=np.int64).view("M8[us]"), dtype=UTC_MICROS)
+
+
+def day_of(micros: int) -> int:
+    """The UTC day (days since the epoch) holding the instant `micros`."""
+    return int(micros // US_PER_DAY)
+
+
+@functools.lru_cache(maxsize=1024)
+def day_label(day: int) -> str:
+    """A UTC day as `YYYYMMDD`, the form ids carry."""
+    return pd.Timestamp(day * US_PER_DAY, unit="us").strftime("%Y%m%d")

@@ -1,39 +1,38 @@
-"""Day plans and their views as of a moment.
+"""Day plans: every row timestamped in one UTC day, generated from (seed, scale, day) alone.
 
-A plan holds the whole history up to the end of one UTC day, so it is generated once a day;
-`as_of` cuts it at `now`, so data for a past moment never changes while the day goes on.
+A plan holds the day's rows as they stand once settled (every session over, every response
+done), with what `simulator.as_of` needs to show them as they looked at an earlier moment.
+Nothing carries over from one day to the next: sessions start and end within their day,
+responses are done within SETTLE_TIME, ids carry the day, and the day's random streams are
+seeded by (seed, scale, day). So a day is the same whatever other days are generated, and
+whenever it is asked for.
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import datetime
 
 import numpy as np
 import pandas as pd
 
-from simulator.alerts import simulate_alerts
-from simulator.clock import US_PER_DAY, US_PER_MINUTE, as_utc, to_micros
-from simulator.experiments import experiments_table, plan_experiments, simulate_experiment_alerts
+from simulator.alerts import MAX_RESPONSE_MIN, simulate_alerts
+from simulator.clock import US_PER_DAY, US_PER_MINUTE
+from simulator.experiments import simulate_pilot_alerts
 from simulator.features import simulate_features
-from simulator.metrics import (
-    METRICS,
-    MetricPoints,
-    metrics_table,
-    points_logged,
-    simulate_points,
-)
+from simulator.metrics import MetricPoints, metric_rows, simulate_points
 from simulator.quality import simulate_quality
-from simulator.resources import simulate_usage, usage_until
-from simulator.schema import TABLES, TIME_COLUMNS, conform
-from simulator.sessions import GPUS_PER_NODE, SessionPlan, plan_sessions, sessions_table
-from simulator.timeline import model_versions_table
+from simulator.resources import simulate_usage
+from simulator.rows import Rows
+from simulator.sessions import DURATION_MIN, GPUS_PER_NODE, SessionPlan, plan_sessions, session_rows
 
 DEFAULT_SEED = 20261126
-HISTORY_DAYS = 180
-TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
-_STREAMS = (
+# How long after its timestamp a row may still change: the longest response (an alert's
+# response time) and the longest session (a session row, keyed by its start).
+SETTLE_TIME = pd.Timedelta(minutes=max(MAX_RESPONSE_MIN, DURATION_MIN[1]))
+SETTLE_US = int(SETTLE_TIME.value // 1_000)
+# The tables whose rows belong to a day, in contract order; each draws from its own stream.
+EVENT_TABLES: tuple[str, ...] = (
     "training_sessions",
     "training_metrics",
     "resource_usage",
@@ -46,183 +45,84 @@ _STREAMS = (
 
 @dataclass(frozen=True, eq=False)
 class DayPlan:
-    """Every table as of the end of one UTC day, with what `as_of` needs to cut it."""
+    """The settled rows of one UTC day's event tables, with what `as_of` needs to cut them."""
 
     seed: int
     scale: int
-    day_start_us: int
-    history_start_us: int
+    day: int  # days since the epoch
     n_gpus: int
-    tables: dict[str, pd.DataFrame]
+    rows: dict[str, Rows]  # by table name, in EVENT_TABLES order
     sessions: SessionPlan
     points: MetricPoints
-    alert_done_us: np.ndarray
-    pilot_done_us: np.ndarray
 
     @property
-    def day_end_us(self) -> int:
-        return self.day_start_us + US_PER_DAY
+    def start_us(self) -> int:
+        return self.day * US_PER_DAY
 
-    def times_us(self, name: str) -> np.ndarray:
-        """The table's sorted time column as epoch microseconds (a view, not a copy)."""
-        return self.tables[name][TIME_COLUMNS[name]].array.asi8
+    @property
+    def minutes(self) -> int:
+        return US_PER_DAY // US_PER_MINUTE
+
+    @property
+    def settled_us(self) -> int:
+        """From this moment on, the day's rows no longer change."""
+        return self.start_us + US_PER_DAY + SETTLE_US
 
 
-def day_plan(seed: int, scale: int, day: pd.Timestamp | datetime | str) -> DayPlan:
-    """The (cached) plan of the UTC day containing `day`."""
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
+def check_arguments(seed: int, scale: int) -> None:
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, not {seed!r}")
-    if not isinstance(scale, (int, np.integer)) or scale < 1:
+    if not isinstance(scale, (int, np.integer)) or isinstance(scale, bool) or scale < 1:
         raise ValueError(f"scale must be a positive integer, not {scale!r}")
-    day_start = as_utc(day).floor("D")
-    return _day_plan(int(seed), int(scale), to_micros(day_start))
+
+
+def day_plan(seed: int, scale: int, day: int) -> DayPlan:
+    """The (cached) plan of UTC day `day` (days since the epoch)."""
+    check_arguments(seed, scale)
+    if day < 0:
+        raise ValueError("days before 1970 are not simulated")
+    return _day_plan(int(seed), int(scale), int(day))
 
 
 @functools.lru_cache(maxsize=2)
-def _day_plan(seed: int, scale: int, day_start_us: int) -> DayPlan:
-    day_end_us = day_start_us + US_PER_DAY
-    history_start_us = day_end_us - HISTORY_DAYS * US_PER_DAY
-    children = np.random.SeedSequence([seed, scale, day_start_us // US_PER_DAY]).spawn(
-        len(_STREAMS)
-    )
+def _day_plan(seed: int, scale: int, day: int) -> DayPlan:
+    # Two: the days that may still be settling, today and (just after midnight) yesterday.
+    return generate_day(seed, scale, day)
+
+
+def clear_plan_cache() -> None:
+    """Forget the cached day plans (they are generated again when next asked for)."""
+    _day_plan.cache_clear()
+
+
+def generate_day(seed: int, scale: int, day: int) -> DayPlan:
+    """The plan of UTC day `day`, generated afresh."""
+    children = np.random.SeedSequence([seed, scale, day]).spawn(len(EVENT_TABLES))
     rng = {
-        stream: np.random.default_rng(child)
-        for stream, child in zip(_STREAMS, children, strict=True)
+        name: np.random.default_rng(child)
+        for name, child in zip(EVENT_TABLES, children, strict=True)
     }
     n_gpus = GPUS_PER_NODE * scale
-
-    sessions = plan_sessions(rng["training_sessions"], history_start_us, day_end_us, n_gpus)
+    sessions = plan_sessions(rng["training_sessions"], day, n_gpus)
     session_ids = sessions.ids()
     points = simulate_points(rng["training_metrics"], sessions)
     usage, util_mean, memory_peak = simulate_usage(
-        rng["resource_usage"],
-        sessions,
-        session_ids,
-        history_start_us,
-        HISTORY_DAYS * US_PER_DAY // US_PER_MINUTE,
-        n_gpus,
+        rng["resource_usage"], sessions, session_ids, n_gpus
     )
     last_point = points.offsets[1:] - 1
-    alerts, alert_done_us = simulate_alerts(rng["alerts"], history_start_us, day_end_us, scale)
-    experiments = plan_experiments(day_end_us)
-    pilot_alerts, pilot_done_us = simulate_experiment_alerts(
-        rng["experiment_alerts"], experiments, day_end_us, scale
-    )
-    tables = {
-        "model_versions": model_versions_table(day_end_us),
-        "training_sessions": sessions_table(
+    rows = {
+        "training_sessions": session_rows(
             sessions,
             points.last_values(last_point),
             points.step[last_point],
             util_mean,
             memory_peak,
         ),
-        "training_metrics": metrics_table(points, session_ids),
+        "training_metrics": metric_rows(points, session_ids),
         "resource_usage": usage,
-        "alerts": alerts,
-        "experiments": experiments_table(experiments),
-        "experiment_alerts": pilot_alerts,
-        "data_quality": simulate_quality(rng["data_quality"], day_start_us, HISTORY_DAYS),
-        "feature_samples": simulate_features(
-            rng["feature_samples"], day_start_us, HISTORY_DAYS, scale
-        ),
+        "alerts": simulate_alerts(rng["alerts"], seed, day, scale),
+        "experiment_alerts": simulate_pilot_alerts(rng["experiment_alerts"], seed, day, scale),
+        "data_quality": simulate_quality(rng["data_quality"], seed, day),
+        "feature_samples": simulate_features(rng["feature_samples"], day, scale),
     }
-    return DayPlan(
-        seed=seed,
-        scale=scale,
-        day_start_us=day_start_us,
-        history_start_us=history_start_us,
-        n_gpus=n_gpus,
-        tables=tables,
-        sessions=sessions,
-        points=points,
-        alert_done_us=alert_done_us,
-        pilot_done_us=pilot_done_us,
-    )
-
-
-def clear_plan_cache() -> None:
-    """Forget the cached day plans (they are rebuilt on the next call)."""
-    _day_plan.cache_clear()
-
-
-def as_of(plan: DayPlan, now: pd.Timestamp | datetime | str) -> dict[str, pd.DataFrame]:
-    """Every table as it looks at `now`, which must fall on the plan's day."""
-    now_us = to_micros(as_utc(now))
-    if not plan.day_start_us <= now_us < plan.day_end_us:
-        raise ValueError("now is not on the plan's day")
-    tables = {
-        name: _rows_until(plan, name, now_us)
-        for name in ("model_versions", "experiments", "data_quality", "feature_samples")
-    }
-    minutes = (now_us - plan.history_start_us) // US_PER_MINUTE + 1
-    tables["resource_usage"] = plan.tables["resource_usage"].iloc[: minutes * plan.n_gpus]
-    tables["alerts"] = _open_responses(
-        _rows_until(plan, "alerts", now_us), plan.alert_done_us, now_us
-    )
-    tables["experiment_alerts"] = _open_responses(
-        _rows_until(plan, "experiment_alerts", now_us), plan.pilot_done_us, now_us
-    )
-    tables["training_sessions"], tables["training_metrics"] = _training_until(plan, now_us)
-    return {name: conform(name, tables[name]) for name in TABLE_NAMES}
-
-
-def _rows_until(plan: DayPlan, name: str, now_us: int) -> pd.DataFrame:
-    count = np.searchsorted(plan.times_us(name), now_us, side="right")
-    return plan.tables[name].iloc[:count]
-
-
-def _open_responses(frame: pd.DataFrame, done_us: np.ndarray, now_us: int) -> pd.DataFrame:
-    """Alerts whose response is not done by `now` have no response time yet."""
-    still_open = done_us[: len(frame)] > now_us
-    response = frame["response_time_min"].to_numpy(copy=True)
-    response[still_open] = np.nan
-    return frame.assign(response_time_min=response)
-
-
-def _training_until(plan: DayPlan, now_us: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Sessions started by `now`, those still running made active, metrics logged by `now`."""
-    sessions, points = plan.sessions, plan.points
-    started = int(np.searchsorted(sessions.start_us, now_us, side="right"))
-    running = np.flatnonzero(sessions.end_us[:started] > now_us)
-    logged = points_logged(sessions, points, running, now_us)
-
-    frame = plan.tables["training_sessions"].iloc[:started].copy()
-    elapsed = (now_us - sessions.start_us[running]) / (
-        sessions.end_us[running] - sessions.start_us[running]
-    )
-    util_mean, memory_peak = usage_until(
-        plan.tables["resource_usage"]["gpu_util"].to_numpy(),
-        plan.tables["resource_usage"]["gpu_mem_used_gb"].to_numpy(),
-        plan.n_gpus,
-        sessions.lane[running].astype(np.int64),
-        (sessions.start_us[running] - plan.history_start_us) // US_PER_MINUTE,
-        np.full(running.size, (now_us - plan.history_start_us) // US_PER_MINUTE),
-    )
-    updates = {
-        "status": "active",
-        "ended_at": pd.NaT,
-        "failure_reason": pd.NA,
-        "samples": np.rint(sessions.samples[running] * elapsed).astype(np.int64),
-        **points.last_values(np.where(logged > 0, points.offsets[running] + logged - 1, -1)),
-        "gpu_util_mean": util_mean,
-        "gpu_mem_peak_gb": memory_peak,
-    }
-    for column, values in updates.items():
-        frame.loc[running, column] = values
-
-    metrics = plan.tables["training_metrics"]
-    per_point = len(METRICS)
-    # Keep everything up to the last started session except the points still to come of
-    # running sessions: a few slices, so the bulk is not copied row by row.
-    order = np.argsort(points.offsets[running])
-    gap_starts = (points.offsets[running] + logged)[order] * per_point
-    gap_ends = points.offsets[running + 1][order] * per_point
-    piece_starts = np.concatenate([[0], gap_ends])
-    piece_ends = np.concatenate([gap_starts, [points.offsets[started] * per_point]])
-    pieces = [
-        metrics.iloc[start:end]
-        for start, end in zip(piece_starts, piece_ends, strict=True)
-        if end > start
-    ]
-    return frame, pd.concat(pieces, ignore_index=True) if pieces else metrics.iloc[:0]
+    return DayPlan(seed, scale, day, n_gpus, rows, sessions, points)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.clock import US_PER_MINUTE, US_PER_SECOND, utc_times
+from simulator.rows import Rows
 from simulator.schema import conform
 from simulator.sessions import SessionPlan
 from simulator.strings import fixed_width_strings, repeated_labels
@@ -22,6 +23,9 @@ FINAL_TRAIN_LOSS = (0.105, 0.295)
 FINAL_VAL_LOSS = (0.125, 0.345)
 FINAL_ACCURACY_BY_TYPE = (0.0, 0.012, -0.008, -0.010)
 ACCURACY_PER_VERSION = 0.002  # incremental learning: each release ends a little higher
+# From v5.3.0 (release 6) on, each release adds less: the gains level off at ~0.007 more.
+GAIN_LEVELS_OFF_AFTER = 5
+GAIN_DECAY = 0.7
 BASE_LEARNING_RATE = (3e-4, 2e-4, 5e-4, 1e-4)
 
 
@@ -44,6 +48,15 @@ class MetricPoints:
         }
 
 
+def version_gain(version: np.ndarray) -> np.ndarray:
+    """Final accuracy added by a release over the mean of the first six (levelling off)."""
+    later = np.maximum(version - GAIN_LEVELS_OFF_AFTER, 0)
+    releases = np.minimum(version, GAIN_LEVELS_OFF_AFTER) + (1 - GAIN_DECAY**later) / (
+        1 - GAIN_DECAY
+    )
+    return ACCURACY_PER_VERSION * (releases - 2.5)
+
+
 def simulate_points(rng: np.random.Generator, plan: SessionPlan) -> MetricPoints:
     """Saturating accuracy and decaying loss curves with noise, calibrated at the final point."""
     sessions = plan.size
@@ -54,8 +67,9 @@ def simulate_points(rng: np.random.Generator, plan: SessionPlan) -> MetricPoints
     np.cumsum(counts, out=offsets[1:])
     session = np.repeat(np.arange(sessions, dtype=np.int32), counts)
     k = np.arange(offsets[-1]) - offsets[session] + 1
-    # Evenly spaced, logged to the second; the last point is the end (a whole minute).
-    elapsed_us = k * actual_us[session] // counts[session] // US_PER_SECOND * US_PER_SECOND
+    # Evenly spaced, each logged at the last whole second before its share of the session,
+    # so that even the last point of a session ending at midnight falls on the session's day.
+    elapsed_us = (k * actual_us[session] // counts[session] - 1) // US_PER_SECOND * US_PER_SECOND
     time_us = plan.start_us[session] + elapsed_us
     progress = elapsed_us / plan.planned_us[session]
     final = (k == counts[session]) & (plan.failure[session] < 0)
@@ -64,7 +78,7 @@ def simulate_points(rng: np.random.Generator, plan: SessionPlan) -> MetricPoints
     mtype = plan.model_type
     acc_final = (
         0.75
-        + ACCURACY_PER_VERSION * (plan.version - 2.5)
+        + version_gain(plan.version)
         + np.asarray(FINAL_ACCURACY_BY_TYPE)[mtype]
         + rng.normal(0.0, 0.012, sessions)
     ).clip(0.715, 0.785)
@@ -109,32 +123,26 @@ def simulate_points(rng: np.random.Generator, plan: SessionPlan) -> MetricPoints
     return MetricPoints(session, time_us, step.astype(np.int64), values, offsets)
 
 
-def points_logged(
-    plan: SessionPlan, points: MetricPoints, sessions: np.ndarray, now_us: int
-) -> np.ndarray:
-    """How many points each of the started `sessions` has logged by `now_us`.
-
-    Inverts the point times of simulate_points: point k of n is logged at
-    start + floor_to_second(k * duration // n), at or before now iff
-    k * duration // n <= floor_to_second(now - start) + 1 s - 1 us.
-    """
-    counts = points.offsets[sessions + 1] - points.offsets[sessions]
-    duration = plan.end_us[sessions] - plan.start_us[sessions]
-    elapsed = (now_us - plan.start_us[sessions]) // US_PER_SECOND * US_PER_SECOND
-    elapsed += US_PER_SECOND - 1
-    return np.clip(((elapsed + 1) * counts - 1) // duration, 0, counts)
+def metric_rows(points: MetricPoints, session_ids: np.ndarray) -> Rows:
+    """The day's training_metrics rows, one per logged point (a row per metric in the frame)."""
+    return {
+        "session_id": session_ids[points.session],
+        "step": points.step,
+        "timestamp": points.time_us,
+        "values": points.values,
+    }
 
 
-def metrics_table(points: MetricPoints, session_ids: np.ndarray) -> pd.DataFrame:
+def metrics_frame(rows: Rows) -> pd.DataFrame:
     """The training_metrics table: one row per (session, step, metric), in that order."""
     per_point = len(METRICS)
     frame = pd.DataFrame(
         {
-            "session_id": fixed_width_strings(session_ids, np.repeat(points.session, per_point)),
-            "step": np.repeat(points.step, per_point),
-            "timestamp": utc_times(np.repeat(points.time_us, per_point)),
-            "metric": repeated_labels(METRICS, points.session.size),
-            "value": points.values.ravel(),
+            "session_id": fixed_width_strings(np.repeat(rows["session_id"], per_point)),
+            "step": np.repeat(rows["step"], per_point),
+            "timestamp": utc_times(np.repeat(rows["timestamp"], per_point)),
+            "metric": repeated_labels(METRICS, rows["step"].size),
+            "value": rows["values"].ravel(),
         }
     )
     return conform("training_metrics", frame)

@@ -1,4 +1,4 @@
-"""GPU telemetry: one row per GPU per minute, busy while a session runs on it."""
+"""GPU telemetry: one row per GPU per minute of a day, busy while a session runs on it."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 
 from simulator.clock import US_PER_DAY, US_PER_MINUTE, utc_times
+from simulator.rows import Rows
 from simulator.schema import conform
-from simulator.sessions import SessionPlan
+from simulator.sessions import MINUTES_PER_DAY, SessionPlan
 from simulator.strings import fixed_width_strings
 
 GPU_MEMORY_GB = 40.0
@@ -17,23 +18,19 @@ IDLE_UTIL_MAX = 0.05
 IDLE_GPU_MEMORY_GB = (0.3, 1.0)
 IDLE_HOST_MEMORY_GB = (2.0, 4.0)
 CHECKPOINT_EVERY_MIN = 30
-MINUTES_PER_DAY = US_PER_DAY // US_PER_MINUTE
 
 
 def simulate_usage(
-    rng: np.random.Generator,
-    plan: SessionPlan,
-    session_ids: np.ndarray,
-    history_start_us: int,
-    n_minutes: int,
-    n_gpus: int,
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """The resource_usage table and each session's mean GPU utilisation and peak GPU memory."""
+    rng: np.random.Generator, plan: SessionPlan, session_ids: np.ndarray, n_gpus: int
+) -> tuple[Rows, np.ndarray, np.ndarray]:
+    """The day's resource_usage rows and each session's mean GPU util and peak GPU memory."""
+    day_start_us = plan.day * US_PER_DAY
+    n_minutes = MINUTES_PER_DAY
     grid = (n_gpus, n_minutes)
     cells = n_gpus * n_minutes
     # Lane-major layout (gpu, minute) first: there each session is one contiguous run of cells.
-    first = (plan.start_us - history_start_us) // US_PER_MINUTE
-    last = np.minimum(n_minutes, -(-(plan.end_us - history_start_us) // US_PER_MINUTE))
+    first = (plan.start_us - day_start_us) // US_PER_MINUTE
+    last = np.minimum(n_minutes, -(-(plan.end_us - day_start_us) // US_PER_MINUTE))
     order = np.lexsort((first, plan.lane))
     begin = plan.lane[order].astype(np.int64) * n_minutes + first[order]
     end = plan.lane[order].astype(np.int64) * n_minutes + last[order]
@@ -66,7 +63,7 @@ def simulate_usage(
     )
     dips[busy & (since_start < 2)] = 0.05
     del since_start
-    minute_of_day = (history_start_us // US_PER_MINUTE + np.arange(n_minutes)) % MINUTES_PER_DAY
+    minute_of_day = (day_start_us // US_PER_MINUTE + np.arange(n_minutes)) % MINUTES_PER_DAY
     daily = (0.008 * np.sin(2 * np.pi * minute_of_day / MINUTES_PER_DAY)).astype(np.float32)
     dips -= np.broadcast_to(daily, grid).ravel()
 
@@ -97,19 +94,33 @@ def simulate_usage(
         return values.reshape(grid).T.ravel()
 
     occupant = minute_major(occupant)
-    minute_us = history_start_us + np.arange(n_minutes, dtype=np.int64) * US_PER_MINUTE
+    minute_us = day_start_us + np.arange(n_minutes, dtype=np.int64) * US_PER_MINUTE
+    rows = {
+        "timestamp": np.repeat(minute_us, n_gpus),
+        "gpu_id": np.tile(np.arange(n_gpus, dtype=np.int64), n_minutes),
+        "session_id": session_ids[np.maximum(occupant, 0)],
+        "busy": occupant >= 0,
+        "gpu_util": minute_major(util),
+        "gpu_mem_used_gb": minute_major(gpu_memory),
+        "host_mem_used_gb": minute_major(host_memory),
+    }
+    return rows, util_mean, memory_peak
+
+
+def usage_frame(rows: Rows) -> pd.DataFrame:
+    """The resource_usage table, ordered by (timestamp, gpu_id)."""
     frame = pd.DataFrame(
         {
-            "timestamp": utc_times(np.repeat(minute_us, n_gpus)),
-            "gpu_id": np.tile(np.arange(n_gpus, dtype=np.int64), n_minutes),
-            "session_id": fixed_width_strings(session_ids, occupant, valid=occupant >= 0),
-            "gpu_util": minute_major(util),
-            "gpu_mem_used_gb": minute_major(gpu_memory),
-            "gpu_mem_total_gb": np.full(cells, GPU_MEMORY_GB, dtype=np.float32),
-            "host_mem_used_gb": minute_major(host_memory),
+            "timestamp": utc_times(rows["timestamp"]),
+            "gpu_id": rows["gpu_id"],
+            "session_id": fixed_width_strings(rows["session_id"], valid=rows["busy"]),
+            "gpu_util": rows["gpu_util"],
+            "gpu_mem_used_gb": rows["gpu_mem_used_gb"],
+            "gpu_mem_total_gb": np.full(rows["gpu_id"].size, GPU_MEMORY_GB, dtype=np.float32),
+            "host_mem_used_gb": rows["host_mem_used_gb"],
         }
     )
-    return conform("resource_usage", frame), util_mean, memory_peak
+    return conform("resource_usage", frame)
 
 
 def _segment_reduce(

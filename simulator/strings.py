@@ -42,22 +42,20 @@ def id_width(count: int, minimum: int) -> int:
 
 
 def fixed_width_strings(
-    table: np.ndarray, codes: np.ndarray | None = None, valid: np.ndarray | None = None
+    values: np.ndarray, valid: np.ndarray | None = None
 ) -> pd.api.extensions.ExtensionArray:
-    """A string array of `table[codes]`, <NA> where `valid` is False.
+    """A string array of the bytes array `values`, <NA> where `valid` is False.
 
-    Every entry of the bytes array `table` must fill its item width (no NUL padding).
+    Every entry must fill the item width (no NUL padding).
     """
-    width = table.dtype.itemsize
-    if codes is None:
-        codes = np.arange(table.size)
-    size = codes.size
+    width = values.dtype.itemsize
+    size = values.size
     if valid is None:
-        data = np.ascontiguousarray(table[codes])
+        data = np.ascontiguousarray(values)
         offsets = np.arange(size + 1, dtype=np.int64) * width
         validity = None
     else:
-        data = np.ascontiguousarray(table[codes[valid]])
+        data = np.ascontiguousarray(values[valid])
         offsets = np.zeros(size + 1, dtype=np.int64)
         np.cumsum(valid * np.int64(width), out=offsets[1:])
         validity = pa.py_buffer(np.packbits(valid, bitorder="little"))

@@ -12,11 +12,11 @@ from tests.conftest import testing_config
 pytestmark = pytest.mark.browser
 
 DEFAULT_VERDICT = (
-    "v5.3.0 raises automation rate by 1.2 points (98.75% always-valid CI −7.0 to 9.5), "
+    "v5.3.0 raises automation rate by 0.2 points (98.75% always-valid CI −7.9 to 8.4), "
     "not significant"
 )
 EXP_005_VERDICT = (
-    "v5.2.1 raises automation rate by 2.9 points (97.5% CI 0.5 to 5.3), significant — an "
+    "v5.2.1 raises automation rate by 2.9 points (97.5% CI 0.5 to 5.4), significant — an "
     "improvement"
 )
 
@@ -68,7 +68,7 @@ def test_switching_the_experiment_changes_the_verdicts(ab_page):
 def test_an_experiment_with_a_sample_ratio_mismatch_shows_the_banner(ab_page):
     choose(ab_page, ids.AB_EXPERIMENT, "EXP-002")
     ab_page.wait_for_contains_text(f"#{ids.AB_SRM}", "Sample ratio mismatch")
-    assert "4,193 control and 3,805 treatment" in text(ab_page, ids.AB_SRM)
+    assert "4,158 control and 3,790 treatment" in text(ab_page, ids.AB_SRM)
     choose(ab_page, ids.AB_EXPERIMENT, "EXP-005")
     ab_page.wait_for_contains_text(f"#{ids.AB_VERDICTS}", EXP_005_VERDICT)
     ab_page.wait_for_text_to_equal(f"#{ids.AB_SRM}", "")

@@ -108,23 +108,23 @@ def test_the_default_experiment_states_its_verdicts():
     assert "planned split 80/20" in shown["summary"] and "running" in shown["summary"]
     # Running: the intervals are confidence sequences, at the Holm level of each metric.
     for sentence in (
-        "v5.3.0 raises accuracy by 1.5 points (98.75% always-valid CI −3.2 to 6.3), "
+        "v5.3.0 raises accuracy by 0.6 points (98.75% always-valid CI −4.2 to 5.5), "
         "not significant",
-        "v5.3.0 raises automation rate by 1.2 points (98.75% always-valid CI −7.0 to 9.5), "
+        "v5.3.0 raises automation rate by 0.2 points (98.75% always-valid CI −7.9 to 8.4), "
         "not significant",
-        "v5.3.0 lowers false-positive rate by 0.3 points (98.75% always-valid CI −7.5 to 8.2), "
+        "v5.3.0 lowers false-positive rate by 1.0 points (98.75% always-valid CI −6.9 to 8.8), "
         "not significant",
-        "v5.3.0 lowers mean response time by 0.10 min (98.75% always-valid CI −0.55 to 0.75), "
+        "v5.3.0 lowers mean response time by 0.03 min (98.75% always-valid CI −0.66 to 0.73), "
         "not significant",
     ):
         assert sentence in shown["verdicts"]
     # Not significant: each verdict says what this experiment can detect, now and at the plan.
     assert shown["verdicts"].count("Detectable with 80% power") == 4
-    assert "±6.1 points now, ±3.6 points at the planned 8,000 alerts" in shown["verdicts"]
+    assert "±6.1 points now, ±3.7 points at the planned 8,000 alerts" in shown["verdicts"]
     assert "Detecting a change this size" not in shown["verdicts"]
     assert shown["srm"] == ""
     assert "Guardrail flag" in shown["guardrail"]
-    assert "95% always-valid interval reaches +6.4 pts" in shown["guardrail"]
+    assert "95% always-valid interval reaches +5.7 pts" in shown["guardrail"]
 
 
 def test_a_running_experiment_says_it_is_analysed_always_valid_and_why():
@@ -154,13 +154,13 @@ def test_switching_the_experiment_changes_the_verdicts():
     # Holm tested response time at 0.05/4, false positives at 0.05/3, automation at 0.05/2 and
     # accuracy, not significant, at 0.05: each interval is at its metric's level.
     for sentence in (
-        "v5.2.1 raises automation rate by 2.9 points (97.5% CI 0.5 to 5.3), significant — an "
+        "v5.2.1 raises automation rate by 2.9 points (97.5% CI 0.5 to 5.4), significant — an "
         "improvement",
-        "v5.2.1 lowers false-positive rate by 2.9 points (98.33% CI 0.5 to 5.3), significant — "
+        "v5.2.1 lowers false-positive rate by 3.1 points (98.33% CI 0.6 to 5.5), significant — "
         "an improvement",
-        "v5.2.1 lowers mean response time by 0.40 min (98.75% CI 0.18 to 0.62), significant — "
+        "v5.2.1 lowers mean response time by 0.40 min (98.75% CI 0.17 to 0.62), significant — "
         "an improvement",
-        "v5.2.1 raises accuracy by 1.0 points (95% CI −0.4 to 2.3), not significant",
+        "v5.2.1 raises accuracy by 1.1 points (95% CI −0.2 to 2.5), not significant",
     ):
         assert sentence in switched["verdicts"]
     assert "significantly better on automation rate" in switched["summary"]
@@ -218,7 +218,7 @@ def test_every_interval_shown_agrees_with_its_verdict(model):
 def test_a_sample_ratio_mismatch_shows_the_banner():
     shown = parts(compare_experiment("EXP-002"))
     assert "Sample ratio mismatch" in shown["srm"]
-    assert "planned a 50/50 split but logged 4,193 control and 3,805 treatment" in shown["srm"]
+    assert "planned a 50/50 split but logged 4,158 control and 3,790 treatment" in shown["srm"]
     assert "Split check passed" not in shown["summary"]
 
 
@@ -232,7 +232,7 @@ def test_a_healthy_experiment_shows_no_srm_banner(experiment_id):
 def test_the_srm_check_counts_the_whole_experiment_whatever_the_model_filter():
     # Randomisation ignores model type, so the banner stays when one type is shown.
     shown = parts(compare_experiment("EXP-002", model="threat_detection"))
-    assert "4,193 control and 3,805 treatment" in shown["srm"]
+    assert "4,158 control and 3,790 treatment" in shown["srm"]
 
 
 def test_the_guardrail_flags_a_treatment_when_the_margin_is_forced_to_zero(app, monkeypatch):
@@ -265,7 +265,7 @@ def test_two_versions_one_of_them_in_the_running_experiment_are_compared_always_
 def test_the_model_filter_narrows_the_arms():
     everything = parts(compare_experiment("EXP-005"))["summary"]
     one_type = parts(compare_experiment("EXP-005", model="response_automation"))["summary"]
-    assert "All Models · whole experiment: 4,211 control" in everything
+    assert "All Models · whole experiment: 4,210 control" in everything
     assert "Response Automation · whole experiment" in one_type and one_type != everything
 
 

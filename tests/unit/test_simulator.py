@@ -59,7 +59,7 @@ def test_table_is_sorted_with_a_fresh_range_index(tables, name):
 
 
 def test_same_arguments_give_identical_tables(tables):
-    simulator.clear_plan_cache()
+    simulator.clear_caches()
     again = simulate(seed=DEFAULT_SEED, scale=1, now=NOW)
     for name in TABLE_NAMES:
         pd.testing.assert_frame_equal(again[name], tables[name], check_exact=True)
@@ -82,9 +82,10 @@ def test_invalid_arguments_are_rejected():
         simulate(scale=0, now=NOW)
     with pytest.raises(ValueError):
         simulate(seed=-1, now=NOW)
-    plan = simulator.day_plan(DEFAULT_SEED, 1, NOW)
     with pytest.raises(ValueError):
-        simulator.as_of(plan, NOW + pd.Timedelta(days=1))
+        simulator.day_rows(DEFAULT_SEED, 1.5, NOW)
+    with pytest.raises(ValueError):
+        simulator.reference_tables(True, 1, NOW)
 
 
 def test_no_timestamp_is_after_now(tables):
@@ -203,8 +204,16 @@ def test_ids_are_unique(tables):
         ("model_versions", "version"),
     ]:
         assert tables[name][column].is_unique, name
-    assert tables["alerts"]["alert_id"].str.match(r"AL-\d{8}$").all()
-    assert tables["training_sessions"]["session_id"].str.match(r"TS-\d{6}$").all()
+    # Numbered within their UTC day, whose date they carry: unique across days.
+    for name, column, time, pattern in [
+        ("alerts", "alert_id", "timestamp", r"AL-\d{8}-\d{6}"),
+        ("experiment_alerts", "alert_id", "timestamp", r"PA-\d{8}-\d{5}"),
+        ("training_sessions", "session_id", "started_at", r"TS-\d{8}-\d{4}"),
+    ]:
+        ids = tables[name][column]
+        assert ids.str.fullmatch(pattern).all(), name
+        assert (ids.str[3:11] == tables[name][time].dt.strftime("%Y%m%d")).all(), name
+    assert tables["experiments"]["experiment_id"].str.fullmatch(r"EXP-\d{3}").all()
 
 
 def test_version_labels_are_the_releases(tables):
