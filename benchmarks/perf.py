@@ -6,7 +6,7 @@
 (from the repository root). For each scale it times the simulator in a child process, then
 starts gunicorn with gunicorn.conf.py on a free 127.0.0.1 port twice: optimised (the defaults:
 in-process cache, downsampling, rollups) and naive (`DASHBOARD_CACHE_TYPE=NullCache`,
-`DASHBOARD_DOWNSAMPLE=0`, `DASHBOARD_ROLLUPS=0`). Against each it fires every page's
+`DASHBOARD_DOWNSAMPLE=0`). Against each it fires every page's
 callbacks over HTTP with the bodies Dash's renderer sends, for every time range and model
 type, cold and warm; reads the resident and proportional memory (RSS, PSS) of the master and
 its workers from /proc; and times page settle in headless Chromium. It writes
@@ -74,7 +74,6 @@ SCALES = (1, 5, 20)
 NAIVE_ENV = {
     "DASHBOARD_CACHE_TYPE": "NullCache",
     "DASHBOARD_DOWNSAMPLE": "0",
-    "DASHBOARD_ROLLUPS": "0",
 }
 PAGE_NAMES = {
     "/": "overview",
@@ -790,7 +789,7 @@ def main(argv: list[str] | None = None) -> int:
             "SIGHUP: nothing cached, every script downloaded and compiled",
             "refresh": "DASHBOARD_REFRESH_SECONDS=0 during the run; refresh_s is the cost of "
             "the next 30-second snapshot (the cached day plan cut at the new moment)",
-            "naive": "DASHBOARD_CACHE_TYPE=NullCache DASHBOARD_DOWNSAMPLE=0 DASHBOARD_ROLLUPS=0",
+            "naive": "DASHBOARD_CACHE_TYPE=NullCache DASHBOARD_DOWNSAMPLE=0",
             "points": "values per trace (x, y or z) in each figure or zoom patch sent",
         },
         "scales": {},

@@ -192,11 +192,10 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> dict[str, object]
         "CACHE_TYPE": cache_type,
         "CACHE_DEFAULT_TIMEOUT": _int(env, "DASHBOARD_CACHE_TIMEOUT", 300),
         "CACHE_THRESHOLD": _int(env, "DASHBOARD_CACHE_THRESHOLD", 500, minimum=1),
-        # Performance switches (both on in production; off only to measure what they save):
-        # reduce long series to MAX_POINTS per trace, and read long ranges from rollups.
+        # Reduce long series to MAX_POINTS per trace (on in production; off only to measure
+        # what it saves).
         "DOWNSAMPLE": _bool(env, "DASHBOARD_DOWNSAMPLE", default=True),
         "MAX_POINTS": _int(env, "DASHBOARD_MAX_POINTS", DEFAULT_MAX_POINTS, minimum=100),
-        "ROLLUPS": _bool(env, "DASHBOARD_ROLLUPS", default=True),
         # Most finished page views (figures and cards) each worker keeps (callbacks.views).
         "VIEW_CACHE_ENTRIES": _int(env, "DASHBOARD_VIEW_CACHE_ENTRIES", 100, minimum=1),
         # A/B guardrail: a treatment whose false-positive rate is worse than control by more

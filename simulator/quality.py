@@ -19,7 +19,8 @@ from simulator.rows import Rows
 from simulator.schema import MODEL_TYPE, MODEL_TYPES, QUALITY_INDICATORS, conform
 from simulator.timeline import ANCHOR_US
 
-# Mean over model types of the last 7 days, and its change against the 7 days before.
+# Mean over model types of the last 7 days, and its change against the 7 days before; for
+# freshness, the mean of each day's oldest model type.
 LATEST_WEEK = {
     "quality_score": 0.942,
     "label_accuracy": 0.968,
@@ -57,6 +58,10 @@ CALIBRATION_DAY = ANCHOR_US // US_PER_DAY - 1
 def _improvement(age: np.ndarray | int) -> np.ndarray:
     """Share of the improvement reached on each day: none before the latest week, all after."""
     return np.select([age >= 7, age == 6], [0.0, 0.5], 1.0)
+
+
+# The expected maximum of four standard normal draws (one per model type).
+EXPECTED_MAX_OF_TYPES = 1.0294
 
 
 def _taper(age: int) -> float:
@@ -98,6 +103,11 @@ def simulate_quality(rng: np.random.Generator, seed: int, day: int) -> Rows:
     latest_week_share = _improvement(np.arange(7)).mean()
     wander = daily_noise((seed, NOISE_KEY), np.arange(latest.size), day, 0.006 * scale, span=6)
     level = latest - change + change / latest_week_share * _improvement(age) + _taper(age) * wander
+    # Data are as fresh as their stalest part: the brief's freshness is the oldest model type's
+    # (what All Models shows), so the model types sit below it by the expected excess of their
+    # oldest one: its lasting offset plus the expected maximum of the daily noise.
+    excess = scale * (_type_offsets(seed).max(axis=1) + 0.003 * EXPECTED_MAX_OF_TYPES)
+    level = level - np.where(freshness, excess, 0.0)
     values = (
         level[:, None]
         + scale[:, None] * _type_offsets(seed)

@@ -24,8 +24,9 @@ def text(value: object, missing: str = DASH) -> str:
 
 def texts(values: pd.Series, missing: str = DASH) -> pd.Series:
     """`text` of every value of a column."""
-    shown = values.astype("string").str.strip()
-    return shown.where(shown.notna() & (shown != ""), missing).astype(object)
+    shown = values.astype("string")
+    present = shown.notna() & (shown.str.strip() != "")
+    return shown.where(present, missing).astype(object)
 
 
 def percent(fraction: float | None, digits: int = 1) -> str:

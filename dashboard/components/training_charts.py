@@ -278,7 +278,8 @@ def session_curves_figure(metrics: pd.DataFrame, session_label: str) -> go.Figur
         )
     figure.update_xaxes(title_text="Step")
     subtitle = "Every logged step of this session"
-    return titled(figure, title, subtitle, height=320, room={"r": 22, "b": 70})
+    # Room on the right for the last step label, up to five digits.
+    return titled(figure, title, subtitle, height=320, room={"r": 32, "b": 70})
 
 
 def session_gpu_figure(rows: pd.DataFrame, session_label: str) -> go.Figure:

@@ -19,6 +19,8 @@ from pathlib import Path
 from dashboard.data.manifest import read_manifest
 
 log = logging.getLogger(__name__)
+# The same lines as gunicorn's text logs (gunicorn.conf.py).
+TEXT_FORMAT = "%(asctime)s [%(process)d] [%(levelname)s] %(name)s: %(message)s"
 
 
 def start() -> subprocess.Popen:
@@ -53,9 +55,16 @@ def main() -> int:
     from dashboard.config import settings_from_env
     from dashboard.data.ingest import ingester_for
 
+    handler = logging.StreamHandler(sys.stderr)
+    if os.environ.get("DASHBOARD_LOG_FORMAT", "").strip().lower() == "json":
+        from dashboard.ops.logs import JsonFormatter
+
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter(TEXT_FORMAT))
     logging.basicConfig(
-        level=os.environ.get("DASHBOARD_LOG_LEVEL", "info").upper(),
-        format="%(asctime)s [%(process)d] [%(levelname)s] %(name)s: %(message)s",
+        level=os.environ.get("DASHBOARD_LOG_LEVEL", "info").strip().upper() or "INFO",
+        handlers=[handler],
     )
     config = settings_from_env()
     ingester = ingester_for(config)

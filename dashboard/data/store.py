@@ -244,6 +244,13 @@ class DataStore:
 
     def status(self) -> dict[str, object]:
         """What the store holds, from the manifest alone (never a read of the source)."""
+        return self._status()
+
+    def readiness(self) -> dict[str, object]:
+        """Whether data is loaded, how old it is and the last read error (never reads)."""
+        return self._status()
+
+    def _status(self) -> dict[str, object]:
         data = self._data()
         manifest = data.current()
         now = pd.Timestamp.now(tz="UTC")
@@ -283,10 +290,6 @@ class DataStore:
             "source_reads_in_this_process": reads.count,
             "pid": os.getpid(),
         }
-
-    def readiness(self) -> dict[str, object]:
-        """Whether data is loaded, how old it is and the last read error (never reads)."""
-        return self.status()
 
 
 store = DataStore()

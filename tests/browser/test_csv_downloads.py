@@ -27,10 +27,10 @@ class FormulaSource:
 
     def __init__(self) -> None:
         self.source = FixedTimeSource(SimulatorSource(SEED), FIXED_NOW)
-        self.name = self.source.name
+        self.name = f"{self.source.name} with formulas"
 
-    def load(self, now):
-        snapshot = self.source.load(now)
+    def read(self, now, since=None):
+        snapshot = self.source.read(now, since)
         tables = dict(snapshot.tables)
         samples = tables["feature_samples"].copy()
         features = samples["feature"].astype(str)

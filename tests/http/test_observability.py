@@ -181,7 +181,7 @@ def test_ready_only_asks_the_store_for_the_data(monkeypatch, client):
     # A probe must never make the dashboard read its source: readiness() is the store's only
     # call that /ready may make (the data layer keeps it free of reads).
     calls = []
-    for name in ("snapshot", "status"):
+    for name in ("status", "run"):
         monkeypatch.setattr(store, name, lambda *args, name=name: calls.append(name))
     assert client.get("/ready").status_code == 200
     assert calls == []

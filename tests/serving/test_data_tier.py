@@ -21,7 +21,10 @@ pytestmark = pytest.mark.serving
 BEFORE_MIDNIGHT = pd.Timedelta(seconds=25)
 AFTER_MIDNIGHT = pd.Timedelta(seconds=25)
 REFRESH_SECONDS = 5
-SLOW = 1.0
+# A request that waited for a read of the source took seconds (4.5 s at scale 5 before the
+# ingest process); this bound catches that on a loaded 2-core CI machine, while the benchmark
+# (benchmarks/data_tier.py) holds the served requests to the 1 s target on a quiet one.
+SLOW = 2.0
 ROUTER = {
     "output": ".._pages_content.children..._pages_store.data..",
     "outputs": [

@@ -101,12 +101,12 @@ def test_time_columns_and_session_ids_are_indexed(connection):
 
 def test_timestamps_come_back_as_the_same_utc_instants(connection, tables):
     connection.execute(f"SET TIME ZONE '{READER_ZONE}'")
-    first = connection.execute(
-        'SELECT "timestamp" FROM alerts WHERE alert_id = %s', ["AL-00000001"]
-    )
-    expected = tables["alerts"].set_index("alert_id").loc["AL-00000001", "timestamp"]
-    assert expected == pd.Timestamp("2026-05-31 00:00:04.541", tz="UTC")
-    assert first.fetchone()[0] == datetime(2026, 5, 31, 5, 30, 4, 541000, ZoneInfo(READER_ZONE))
+    first_alert = str(tables["alerts"]["alert_id"].iloc[0])
+    first = connection.execute('SELECT "timestamp" FROM alerts WHERE alert_id = %s', [first_alert])
+    expected = tables["alerts"].set_index("alert_id").loc[first_alert, "timestamp"]
+    back = first.fetchone()[0]
+    assert back.tzinfo == ZoneInfo(READER_ZONE)
+    assert back == expected.to_pydatetime().astimezone(ZoneInfo(READER_ZONE))
 
     alerts = read(connection, 'SELECT "timestamp" FROM alerts ORDER BY alert_id')
     pd.testing.assert_series_equal(

@@ -17,7 +17,8 @@ import requests
 
 from dashboard import create_app
 from dashboard.callbacks import shell
-from dashboard.data.store import store
+from dashboard.data.ingest import ingester_for
+from dashboard.data.store import MANIFEST_CHECK_SECONDS, store
 from simulator import simulate
 from simulator.io import write_tables
 from tests.conftest import SEED, testing_config
@@ -46,10 +47,12 @@ def tables() -> dict[str, pd.DataFrame]:
 
 
 def break_alerts(directory: Path) -> None:
-    """A copy caught half-way: the file ends inside a row."""
+    """A copy caught half-way: the file ends inside a row's first field, so the row lacks every
+    other column (ending further on could leave a row that happens to be valid)."""
     path = directory / "alerts.csv"
     text = path.read_text()
-    path.write_text(text[: len(text) // 2])
+    row_start = text.index("\n", len(text) // 2) + 1
+    path.write_text(text[: row_start + 5])
 
 
 def fix_alerts(directory: Path, tables, rows: int) -> None:
@@ -72,21 +75,24 @@ def test_a_broken_file_keeps_the_last_good_data_with_a_warning_until_fixed(tmp_p
     (updated, warning), alerts = status()
     assert updated.startswith("Data as of") and warning is None and alerts == 500
 
+    ingester = ingester_for(app.server.config)
     break_alerts(tmp_path)
-    time.sleep(REFRESH_SECONDS + 0.2)
+    ingester.run_once()  # the next refresh of the ingest
+    time.sleep(MANIFEST_CHECK_SECONDS)
     (updated, warning), alerts = status()
     assert alerts == 500, "the last good data stays"
     text = warning.children
     assert f"Could not re-read directory {tmp_path}" in text
     assert "alerts.csv, column " in text and "line 2" in text
-    assert "Showing the last good data, as of" in text and " old)" in text
+    assert "Showing the last good data, as of" in text and " ago)" in text
     shown = client.post("/_dash-update-component", json=DATA_STATUS).get_json()
     assert "Could not re-read" in json.dumps(shown["response"]["data-warning"]["children"])
     with app.server.app_context():
         assert store.status()["last_error"].startswith("DataValidationError: alerts.csv")
 
     fix_alerts(tmp_path, tables, 400)
-    time.sleep(REFRESH_SECONDS + 0.2)
+    ingester.run_once()
+    time.sleep(MANIFEST_CHECK_SECONDS)
     (updated, warning), alerts = status()
     assert warning is None and alerts == 400
 
@@ -118,7 +124,7 @@ def test_a_running_server_survives_a_broken_file_and_recovers(tmp_path, tables):
         text = wait_for(
             lambda: "Could not re-read" in warned() and warned(), 15, server.logs, interval=0.5
         )
-        assert "alerts.csv" in text and "old)" in text
+        assert "alerts.csv" in text and "ago)" in text
         ready = requests.get(f"{server.url}/ready", timeout=10).json()
         assert ready["status"] == "degraded" and ready["data"]["tables"]["alerts"] == 500
         page = requests.get(f"{server.url}/training", timeout=10)

@@ -200,11 +200,14 @@ def test_one_experiment_shows_a_sample_ratio_mismatch(tables):
 
 
 def weekly_quality(quality: pd.DataFrame, newest_age: int) -> pd.Series:
-    """Mean over model types and the 7 days ending `newest_age` days before today."""
+    """Mean over model types and the 7 days ending `newest_age` days before today; freshness:
+    the mean of each day's oldest model type (data are as fresh as their stalest part)."""
     today = quality["date"].max()
     ages = (today - quality["date"]) / DAY
     window = quality[(ages >= newest_age) & (ages < newest_age + 7)]
-    return window.drop(columns=["date", "model_type"]).mean()
+    means = window.drop(columns=["date", "model_type"]).mean()
+    means["freshness_days"] = window.groupby("date")["freshness_days"].max().mean()
+    return means
 
 
 def test_data_quality_matches_the_briefs_levels_and_changes(tables):
