@@ -12,6 +12,7 @@ from scipy import stats
 
 from dashboard.analysis import ab
 from dashboard.data import experiments, queries
+from dashboard.data.cache import cache
 from dashboard.data.experiments import CONTROL, RATE_COLUMNS, TREATMENT
 from simulator.schema import MODEL_TYPES
 from tests.helpers import stored_table
@@ -129,6 +130,7 @@ def test_version_summary_adds_the_response_spread_to_the_version_table():
 
 
 def test_equal_requests_share_one_cache_entry():
+    cache.clear()  # other tests may have asked for the same comparisons
     comparison = experiments.experiment_comparison("EXP-004")
     experiments.arm_summary(comparison, "incident_classification")
     with mock.patch.object(experiments, "_rows", wraps=experiments._rows) as spy:
