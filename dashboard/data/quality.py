@@ -9,11 +9,13 @@ by time and model type; the drift tests run on the samples of the two windows.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from cachetools import LRUCache
 
 from dashboard.analysis.drift import (
     CATEGORICAL_TESTS,
@@ -43,8 +45,10 @@ from simulator.schema import QUALITY_INDICATORS
 # A feature needs this many samples in each window to be tested at all.
 MIN_SAMPLES = 30
 DRIFT_SCAN_DAYS = 7
-# The weeks of drift change only with new samples (daily): kept a day per version of them.
-DRIFT_WEEKS_SECONDS = 24 * 3600
+# The weeks of drift change only with new samples (daily): kept per version of them, for the
+# five model filters of the last two versions.
+_DRIFT_WEEKS: LRUCache = LRUCache(maxsize=2 * 5)
+_DRIFT_WEEKS_LOCK = threading.Lock()
 # Dates a browser may send: YYYY-MM-DD, optionally with a time that is ignored.
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}([T ][0-9:.]{0,15})?")
 _EARLIEST = pd.Timestamp("2000-01-01", tz="UTC")
@@ -435,11 +439,18 @@ def prepare() -> None:
 
 def drift_weeks(model: str) -> list[pd.Timestamp]:
     """Every day of each week in which some feature drifted from the week before, computed
-    once for each version of the samples (they change once a day)."""
-    return _drift_weeks(table_version("feature_samples"), validate_model(model))
+    once for each version of the samples (they change once a day) and kept in the process:
+    gunicorn's master computes them before forking, so a new worker finds them."""
+    key = (table_version("feature_samples"), validate_model(model))
+    with _DRIFT_WEEKS_LOCK:
+        found = _DRIFT_WEEKS.get(key)
+    if found is None:
+        found = _drift_weeks(*key)
+        with _DRIFT_WEEKS_LOCK:
+            _DRIFT_WEEKS[key] = found
+    return found
 
 
-@cache.memoize(timeout=DRIFT_WEEKS_SECONDS)
 def _drift_weeks(samples_version: str, model: str) -> list[pd.Timestamp]:
     """Every day of each week in which some feature drifted from the week before.
 
