@@ -407,3 +407,85 @@ def _validated_shares(shares: Sample, name: str) -> np.ndarray:
 def _plain_list(index: pd.Index) -> list[Any]:
     # numpy scalars become Python ones so the result serialises to JSON
     return [value.item() if isinstance(value, np.generic) else value for value in index]
+
+
+# A feature needs this many samples in each window to be tested at all.
+MIN_SAMPLES = 30
+DRIFT_SCAN_DAYS = 7
+
+
+def feature_drift(feature: str, reference: pd.Series, current: pd.Series) -> dict[str, Any]:
+    """One feature's drift row of a report: test, statistic, verdict, PSI and its band (with
+    at least PSI_MIN_SAMPLES a window), the sample counts, and a note on what was not done."""
+    row: dict[str, Any] = {
+        "feature": feature,
+        "test": None,
+        "kind": None,
+        "statistic": None,
+        "p_value": None,
+        "threshold": None,
+        "drifted": None,
+        "psi": None,
+        "band": None,
+        "n_reference": len(reference),
+        "n_current": len(current),
+        "note": "",
+    }
+    if min(len(reference), len(current)) < MIN_SAMPLES:
+        row["note"] = f"fewer than {MIN_SAMPLES} samples in a window"
+        return row
+    try:
+        result = column_drift(reference, current)
+    except ValueError:
+        # A value the reference never had makes the small-sample tests undefined.
+        result = column_drift(reference, current, method="jensenshannon")
+        row["note"] = "new values in the current window: Jensen-Shannon distance used"
+    kind = "categorical" if result["test"] in CATEGORICAL_TESTS else "numeric"
+    psi = psi_for_samples(reference, current, kind=kind)
+    row.update(
+        test=result["test"],
+        kind=kind,
+        statistic=result["statistic"],
+        p_value=result["p_value"],
+        threshold=result["threshold"],
+        drifted=result["drifted"],
+        psi=psi["psi"],
+    )
+    if min(len(reference), len(current)) >= PSI_MIN_SAMPLES:
+        row["band"] = psi["band"]
+    else:
+        row["note"] = "; ".join(
+            filter(None, [row["note"], f"PSI band needs {PSI_MIN_SAMPLES}+ samples per window"])
+        )
+    return row
+
+
+def drift_weeks_of(samples: pd.DataFrame, features: list[str]) -> list[pd.Timestamp]:
+    """Every day of each week in which some feature drifted from the week before, for feature
+    samples (columns date, feature, value) sorted by date; weeks end on the newest day.
+
+    Drifted here means both that the feature's drift test fires and that its PSI exceeds 0.25:
+    run week after week over the whole history, a test alone raises false alarms (about one in
+    twenty per feature at p 0.05) and PSI alone is noisy on a week of one model type.
+    """
+    if samples.empty:
+        return []
+    last = samples["date"].iloc[-1]
+    age = (last - samples["date"]).dt.days.to_numpy()
+    week = age // DRIFT_SCAN_DAYS
+    grouped = dict(list(samples.groupby([week, samples["feature"]], observed=True)["value"]))
+    full_weeks = (int(age.max()) + 1) // DRIFT_SCAN_DAYS
+    empty = pd.Series(dtype=float)
+    days = []
+    for newer in range(full_weeks - 1):
+        for feature in features:
+            row = feature_drift(
+                feature,
+                grouped.get((newer + 1, feature), empty),
+                grouped.get((newer, feature), empty),
+            )
+            if row["drifted"] and row["psi"] > PSI_SIGNIFICANT:
+                end = last - pd.Timedelta(days=DRIFT_SCAN_DAYS * newer)
+                days.extend(end - pd.Timedelta(days=offset) for offset in range(DRIFT_SCAN_DAYS))
+                break
+    return sorted(days)

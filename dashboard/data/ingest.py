@@ -31,6 +31,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from dashboard.analysis.drift import drift_weeks_of
 from dashboard.data import cells
 from dashboard.data.manifest import (
     PARTITION_COLUMNS,
@@ -43,8 +44,8 @@ from dashboard.data.manifest import (
 from dashboard.data.sources import MissingTable, Snapshot, Source, is_sql_store, load
 from dashboard.data.sources.base import SEPARATOR
 from dashboard.data.sql_store import SqlStore
-from dashboard.data.tables import CELL_SCHEMAS, contract_table
-from simulator.schema import TABLES, conform
+from dashboard.data.tables import CELL_SCHEMAS, DRIFT_WEEKS, contract_table
+from simulator.schema import MODEL_TYPES, TABLES, conform
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ CELL_DTYPES = {
         for column, dtype in schema.items()
     }
     for name, schema in CELL_SCHEMAS.items()
+    if name != DRIFT_WEEKS
 }
 
 
@@ -206,6 +208,7 @@ class Ingester:
                 changed_tables.add(name)
             tables[name] = parts
         self._update_cells(tables, previous, changed_tables, retired, settled)
+        self._update_drift_weeks(tables, previous, changed_tables, retired)
         hints = {name: hint for name, hint in snapshot.hints.items() if name not in in_place}
         changed = (
             bool(changed_tables)
@@ -374,6 +377,37 @@ class Ingester:
         frame = engine.execute(_cells_sql(cell_table)).df()
         frame = frame.sort_values(list(frame.columns[:2]), ignore_index=True)
         return frame.astype(CELL_DTYPES[cell_table])
+
+    # The weeks of drift (Training page marks): a scan of every feature sample, once a day
+
+    def _update_drift_weeks(
+        self,
+        tables: dict[str, list[Part]],
+        previous: Manifest,
+        changed_tables: set[str],
+        retired: list[str],
+    ) -> None:
+        old = previous.tables.get(DRIFT_WEEKS, [])
+        if "feature_samples" not in tables:
+            retired.extend(part.file for part in old)
+            return
+        if old and "feature_samples" not in changed_tables:
+            tables[DRIFT_WEEKS] = old
+            return
+        frames = [self._read(part) for part in tables["feature_samples"]]
+        samples = conform("feature_samples", pd.concat(frames, ignore_index=True))
+        samples = samples.sort_values(["date", "feature"], kind="stable", ignore_index=True)
+        features = sorted(str(name) for name in samples["feature"].unique())
+        rows = []
+        for model in ("all", *MODEL_TYPES):
+            chosen = samples if model == "all" else samples[samples["model_type"] == model]
+            chosen = chosen.reset_index(drop=True)
+            rows.extend((model, day) for day in drift_weeks_of(chosen, features))
+        weeks = pd.DataFrame(rows, columns=["model", "date"])
+        weeks = weeks.astype({"model": "string", "date": "datetime64[us, UTC]"})
+        retired.extend(part.file for part in old)
+        tables[DRIFT_WEEKS] = [self._write(DRIFT_WEEKS, WHOLE, weeks, settled=False)]
+        changed_tables.add(DRIFT_WEEKS)
 
     # Housekeeping
 

@@ -18,13 +18,10 @@ import pandas as pd
 from cachetools import LRUCache
 
 from dashboard.analysis.drift import (
-    CATEGORICAL_TESTS,
-    PSI_MIN_SAMPLES,
-    PSI_SIGNIFICANT,
-    column_drift,
     compared_shares,
     dataset_drift,
-    psi_for_samples,
+    drift_weeks_of,
+    feature_drift,
 )
 from dashboard.analysis.quality import Threshold, flagged_days, indicator_summary, statuses
 from dashboard.data.cache import cache
@@ -39,12 +36,10 @@ from dashboard.data.queries import (
     within,
 )
 from dashboard.data.sources import MissingTable
-from dashboard.data.tables import contract_table
+from dashboard.data.store import store
+from dashboard.data.tables import DRIFT_WEEKS, cell_table, contract_table
 from simulator.schema import QUALITY_INDICATORS
 
-# A feature needs this many samples in each window to be tested at all.
-MIN_SAMPLES = 30
-DRIFT_SCAN_DAYS = 7
 # The weeks of drift change only with new samples (daily): kept per version of them, for the
 # five model filters of the last two versions.
 _DRIFT_WEEKS: LRUCache = LRUCache(maxsize=2 * 5)
@@ -289,7 +284,7 @@ def _drift_report(
     current_groups = dict(list(current_values))
     reference_groups = dict(list(reference_values))
     rows = [
-        _feature_drift(
+        feature_drift(
             feature,
             reference_groups.get(feature, pd.Series(dtype=float)),
             current_groups.get(feature, pd.Series(dtype=float)),
@@ -304,50 +299,6 @@ def _drift_report(
         current_days=_days(current),
         reference_days=_days(reference),
     )
-
-
-def _feature_drift(feature: str, reference: pd.Series, current: pd.Series) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "feature": feature,
-        "test": None,
-        "kind": None,
-        "statistic": None,
-        "p_value": None,
-        "threshold": None,
-        "drifted": None,
-        "psi": None,
-        "band": None,
-        "n_reference": len(reference),
-        "n_current": len(current),
-        "note": "",
-    }
-    if min(len(reference), len(current)) < MIN_SAMPLES:
-        row["note"] = f"fewer than {MIN_SAMPLES} samples in a window"
-        return row
-    try:
-        result = column_drift(reference, current)
-    except ValueError:
-        # A value the reference never had makes the small-sample tests undefined.
-        result = column_drift(reference, current, method="jensenshannon")
-        row["note"] = "new values in the current window: Jensen-Shannon distance used"
-    kind = "categorical" if result["test"] in CATEGORICAL_TESTS else "numeric"
-    psi = psi_for_samples(reference, current, kind=kind)
-    row.update(
-        test=result["test"],
-        kind=kind,
-        statistic=result["statistic"],
-        p_value=result["p_value"],
-        threshold=result["threshold"],
-        drifted=result["drifted"],
-        psi=psi["psi"],
-    )
-    if min(len(reference), len(current)) >= PSI_MIN_SAMPLES:
-        row["band"] = psi["band"]
-    else:
-        row["note"] = "; ".join(
-            filter(None, [row["note"], f"PSI band needs {PSI_MIN_SAMPLES}+ samples per window"])
-        )
-    return row
 
 
 def feature_distribution(
@@ -452,32 +403,10 @@ def drift_weeks(model: str) -> list[pd.Timestamp]:
 
 
 def _drift_weeks(samples_version: str, model: str) -> list[pd.Timestamp]:
-    """Every day of each week in which some feature drifted from the week before.
-
-    Drifted here means both that the feature's drift test fires and that its PSI exceeds 0.25:
-    run week after week over the whole history, a test alone raises false alarms (about one in
-    twenty per feature at p 0.05) and PSI alone is noisy on a week of one model type.
-    """
+    if store.holds(DRIFT_WEEKS):  # the ingest keeps them for the embedded store
+        table = cell_table(DRIFT_WEEKS)
+        days = fetch(table.filter(table.model == model).order_by("date"))["date"]
+        return [day.as_unit("us") for day in days]
     table = contract_table("feature_samples")
     samples = rows_of("feature_samples", model_filter(table, model).order_by(["date", "feature"]))
-    if samples.empty:
-        return []
-    last = samples["date"].iloc[-1]
-    age = (last - samples["date"]).dt.days.to_numpy()
-    week = age // DRIFT_SCAN_DAYS
-    grouped = dict(list(samples.groupby([week, samples["feature"]], observed=True)["value"]))
-    full_weeks = (int(age.max()) + 1) // DRIFT_SCAN_DAYS
-    empty = pd.Series(dtype=float)
-    days = []
-    for newer in range(full_weeks - 1):
-        for feature in features():
-            row = _feature_drift(
-                feature,
-                grouped.get((newer + 1, feature), empty),
-                grouped.get((newer, feature), empty),
-            )
-            if row["drifted"] and row["psi"] > PSI_SIGNIFICANT:
-                end = last - pd.Timedelta(days=DRIFT_SCAN_DAYS * newer)
-                days.extend(end - pd.Timedelta(days=offset) for offset in range(DRIFT_SCAN_DAYS))
-                break
-    return sorted(days)
+    return drift_weeks_of(samples, features())

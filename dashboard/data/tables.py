@@ -38,7 +38,8 @@ def contract_table(name: str) -> ir.Table:
     return ibis.table(SCHEMAS[name], name=name)
 
 
-# Rollup cells the ingest maintains in the embedded store (dashboard.data.cells).
+# Tables the ingest derives and keeps in the embedded store: rollup cells
+# (dashboard.data.cells) and the weeks of drift.
 CELL_SCHEMAS: dict[str, ibis.Schema] = {
     "alert_cells": ibis.schema(
         {
@@ -66,6 +67,8 @@ CELL_SCHEMAS: dict[str, ibis.Schema] = {
             "total_max": "float64",
         }
     ),
+    # The days of weeks in which some feature drifted, per model filter (dashboard.data.ingest).
+    "drift_weeks": ibis.schema({"model": "string", "date": 'timestamp("UTC", 6)'}),
     "gpu_cells": ibis.schema(
         {
             "bin": "int64",
@@ -76,6 +79,9 @@ CELL_SCHEMAS: dict[str, ibis.Schema] = {
         }
     ),
 }
+
+
+DRIFT_WEEKS = "drift_weeks"
 
 
 @functools.cache

@@ -87,7 +87,7 @@ def test_overlapping_windows_are_flagged():
 
 def test_equal_drift_requests_share_one_cache_entry():
     current, reference = days_back(60, 66), days_back(67, 73)
-    with mock.patch.object(quality, "_feature_drift", wraps=quality._feature_drift) as spy:
+    with mock.patch.object(quality, "feature_drift", wraps=quality.feature_drift) as spy:
         first = quality.drift_report("incident_classification", current, reference)
         calls = spy.call_count
         again = quality.drift_report(
