@@ -215,7 +215,7 @@ def comparison_statistics(
     chosen: Comparison, model: str, analysis: Analysis
 ) -> tuple[list[MetricResult], pd.DataFrame]:
     """`metric_results` and `cumulative_effects` of a comparison, computed once per data
-    snapshot: the tests and Holm's adjustment (statsmodels collects garbage on every call)
+    generation: the tests and Holm's adjustment (statsmodels collects garbage on every call)
     cost far more than reading the cached answer."""
     return _comparison_statistics(
         queries.key(),
