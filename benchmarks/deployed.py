@@ -24,7 +24,7 @@ import pandas as pd
 import requests
 
 from benchmarks.perf import memory_of
-from benchmarks.processes import free_port, ingest_pids, worker_pids
+from benchmarks.processes import free_port, ingest_pids, stop_process, worker_pids
 from dashboard.data.manifest import Manifest, manifest_stamp, read_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -186,13 +186,7 @@ class Deployment:
         ]
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, STOP_TIMEOUT)
         self._log.close()
 
 

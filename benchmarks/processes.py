@@ -3,7 +3,20 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 from pathlib import Path
+
+
+def stop_process(process: subprocess.Popen, timeout: float) -> int:
+    """SIGTERM (a graceful shutdown), then SIGKILL if it hangs past `timeout`; the exit status."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
 
 
 def free_port() -> int:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
-from benchmarks.processes import free_port, ingest_pids, worker_pids
+from benchmarks.processes import free_port, ingest_pids, stop_process, worker_pids
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60
@@ -71,13 +70,8 @@ class RedisServer:
             return False
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_process(self.process, 15)
         self.process = None
 
 
@@ -176,14 +170,7 @@ class Gunicorn:
 
     def stop(self) -> int:
         """SIGTERM (graceful shutdown), then SIGKILL if it hangs; the exit status."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
+        return stop_process(self.process, STOP_TIMEOUT)
 
 
 def total(metrics: dict, name: str, **labels: str) -> float:
