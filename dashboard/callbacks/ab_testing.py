@@ -53,9 +53,9 @@ from dashboard.components.tables import VERSION_INTERVAL_FIELDS, version_rows
 from dashboard.components.theme import empty_figure
 from dashboard.data import experiments, queries
 from dashboard.data.cache import cache
-from dashboard.data.experiments import ARMS, CONTROL, RESPONSE_COLUMN, TREATMENT, Comparison
-from dashboard.data.filters import ALL_MODELS, model_label
+from dashboard.data.experiments import ARMS, CONTROL, RESPONSE_COLUMN, TREATMENT
 from dashboard.data.sources import MissingTable
+from dashboard.domain import ALL_MODELS, Comparison, model_label
 
 log = logging.getLogger(__name__)
 

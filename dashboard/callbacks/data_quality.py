@@ -39,8 +39,9 @@ from dashboard.components.quality import (
 from dashboard.components.theme import empty_figure
 from dashboard.data import quality as quality_data
 from dashboard.data import queries
-from dashboard.data.filters import ALL_MODELS, TIME_RANGES, Window, model_label, range_label
+from dashboard.data.filters import Window
 from dashboard.data.sources import MissingTable
+from dashboard.domain import ALL_MODELS, TIME_RANGES, model_label, range_label
 
 
 def configured_thresholds() -> dict[str, Threshold]:

@@ -8,8 +8,8 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import ids
 from dashboard.components import format as fmt
-from dashboard.data.filters import model_label, range_label, validate_model, validate_range
 from dashboard.data.queries import TREND_BUCKETS
+from dashboard.domain import model_label, range_label, validate_model, validate_range
 
 # Every page's data callbacks take these three inputs first: filters and the live refresh tick.
 FILTER_INPUTS = [

@@ -15,8 +15,8 @@ from dashboard.components.live import live_session_panel
 from dashboard.components.soc_charts import SOC_KPIS, impact_figure
 from dashboard.components.tables import session_rows
 from dashboard.data import queries
-from dashboard.data.filters import model_label, range_label
 from dashboard.data.sources import MissingTable
+from dashboard.domain import model_label, range_label
 
 LOWER_IS_BETTER = {"automation_rate": False, "false_positive_rate": True, "response_min": True}
 

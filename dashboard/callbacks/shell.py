@@ -13,7 +13,8 @@ from dashboard import ids
 from dashboard.callbacks.guard import server_callback
 from dashboard.components import format as fmt
 from dashboard.components.shell import source_details
-from dashboard.data.filters import (
+from dashboard.data.store import store
+from dashboard.domain import (
     DEFAULT_MODEL,
     DEFAULT_RANGE,
     MODEL_LABELS,
@@ -21,7 +22,6 @@ from dashboard.data.filters import (
     model_label,
     range_label,
 )
-from dashboard.data.store import store
 
 MAX_QUERY = 512
 

@@ -33,8 +33,9 @@ from dashboard.components.training_charts import (
 )
 from dashboard.data import quality as quality_data
 from dashboard.data import queries
-from dashboard.data.downsample import point_limit
-from dashboard.data.filters import DEFAULT_MODEL, DEFAULT_RANGE, Window, model_label
+from dashboard.data.downsample import point_limit, session_dots
+from dashboard.data.filters import Window
+from dashboard.domain import DEFAULT_MODEL, DEFAULT_RANGE, model_label
 
 # Zoom windows a browser may send: plotly's axis range strings, within these years.
 _EARLIEST = pd.Timestamp("2000-01-01", tz="UTC")
@@ -56,7 +57,7 @@ def _training_charts(range_key: str, model: str):
     failed = sessions[sessions["status"] == "failed"]
     subtitle = chart_subtitle(range_key, model, len(completed))
     marks = quality_data.quality_marks(range_key, model, configured_thresholds())
-    limit = point_limit()
+    dots, failed_dots = _dots(sessions)
     failure_share = len(failed) / len(sessions) if len(sessions) else None
     cards = [
         kpi_card(
@@ -90,11 +91,20 @@ def _training_charts(range_key: str, model: str):
         cards,
         live_session_panel(queries.active_sessions(model), model_label(model)),
         accuracy_figure(
-            sessions, trends, subtitle + marks_note(marks), marked_days=marks, limit=limit
+            sessions, trends, subtitle + marks_note(marks), dots, failed_dots, marked_days=marks
         ),
-        loss_figure(sessions, trends, subtitle, limit=limit),
+        loss_figure(sessions, trends, subtitle, dots),
         duration_figure(sessions, f"{scope(range_key, model)} · {len(sessions):,} sessions"),
     )
+
+
+def _dots(sessions: pd.DataFrame):
+    """The completed sessions to draw per accuracy and loss column, and the failed ones."""
+    limit = point_limit()
+    columns = [column for column, _ in (*ACCURACY_METRICS, *LOSS_METRICS)]
+    dots = session_dots(completed_sessions(sessions), columns, limit)
+    failed = session_dots(failed_sessions(sessions), ["val_accuracy"], limit)["val_accuracy"]
+    return dots, failed
 
 
 def most_common_reason(failed: pd.DataFrame) -> str:
@@ -171,16 +181,17 @@ def zoomed_figure(relayout: object, range_key: object, model: object, figure: st
     limit = point_limit()
     patch = Patch()
     reductions = []
+    dots = session_dots(completed, [column for column, _ in metrics], limit)
     for trace, (column, _name) in zip(SESSION_TRACES, metrics, strict=True):
-        points, reduction = session_points(completed, column, factor, limit, "model_version")
+        shown, reduction = dots[column]
         reductions.append(reduction)
-        for key, values in points.items():
+        for key, values in session_points(shown, column, factor, "model_version").items():
             patch["data"][trace][key] = values
     subtitle = chart_subtitle(range_key, model, total_completed)
     if figure == "accuracy":
-        points, reduction = session_points(
-            failed_sessions(sessions), "val_accuracy", 100, limit, "failure_reason"
-        )
+        failed = session_dots(failed_sessions(sessions), ["val_accuracy"], limit)
+        shown, reduction = failed["val_accuracy"]
+        points = session_points(shown, "val_accuracy", 100, "failure_reason")
         reductions.append(reduction)
         for key, values in points.items():
             patch["data"][FAILURE_TRACE][key] = values

@@ -19,7 +19,7 @@ from dashboard.callbacks.views import views_of_app
 from dashboard.components.ab_controls import EXPERIMENT_MODE
 from dashboard.components.soc_charts import SOC_KPIS
 from dashboard.data.cache import cache
-from dashboard.data.filters import DEFAULT_MODEL, DEFAULT_RANGE
+from dashboard.domain import DEFAULT_MODEL, DEFAULT_RANGE
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from dash import html
 from dashboard.analysis.ab import INFERIOR, NON_INFERIOR, NonInferiority, SrmResult
 from dashboard.components import format as fmt
 from dashboard.components.ab_verdicts import plain, signed
-from dashboard.data.experiments import Comparison
+from dashboard.domain import Comparison
 
 RANGE_NOTE = {
     True: "The time range does not restrict an experiment: it is always compared over its whole "

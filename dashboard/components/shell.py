@@ -7,7 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard import ids
-from dashboard.data.filters import DEFAULT_MODEL, DEFAULT_RANGE, MODEL_LABELS, TIME_RANGES
+from dashboard.domain import DEFAULT_MODEL, DEFAULT_RANGE, MODEL_LABELS, TIME_RANGES
 
 
 def nav_links(pages: list[dict]) -> list[dbc.NavItem]:

@@ -9,8 +9,7 @@ from dash import html
 
 from dashboard.components import format as fmt
 from dashboard.components.csv_export import GRID_CSV_CELL
-from dashboard.data.filters import model_label
-from dashboard.data.paging import GridColumn
+from dashboard.domain import GridColumn, model_label
 
 
 def number_format(spec: str) -> str:

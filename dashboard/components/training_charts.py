@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -16,7 +18,7 @@ from dashboard.components.theme import (
     epoch_ms,
     titled,
 )
-from dashboard.data.downsample import Reduction, reduce_frame
+from dashboard.domain import Reduction
 
 NO_SESSIONS = "No training sessions in this range for this model type"
 ACCURACY_METRICS = (("train_accuracy", "Training"), ("val_accuracy", "Validation"))
@@ -28,20 +30,20 @@ FAILURE_TRACE = 4
 DURATION_BIN_MIN = 10
 
 
-def session_points(
-    sessions: pd.DataFrame, column: str, factor: float, limit: int | None, extra: str
-) -> tuple[dict, Reduction]:
-    """x, y and customdata (session id and `extra`) of sessions' dots, reduced to `limit`
-    points with their extremes kept; `sessions` sorted by start."""
-    shown, reduction = reduce_frame(sessions, "started_at", column, limit)
-    points = {
+# The sessions to draw as one series' dots (the data layer reduces them: session_dots), and
+# how many of the series' sessions they are.
+Dots = tuple[pd.DataFrame, Reduction]
+
+
+def session_points(shown: pd.DataFrame, column: str, factor: float, extra: str) -> dict:
+    """x, y and customdata (session id and `extra`) of the sessions' dots."""
+    return {
         "x": epoch_ms(shown["started_at"]),
         "y": compact(shown[column], factor),
         "customdata": np.column_stack(
             [shown["session_id"].astype(str), fmt.texts(shown[extra], fmt.UNKNOWN)]
         ),
     }
-    return points, reduction
 
 
 def completed_sessions(sessions: pd.DataFrame) -> pd.DataFrame:
@@ -52,18 +54,16 @@ def failed_sessions(sessions: pd.DataFrame) -> pd.DataFrame:
     return sessions[sessions["status"] == "failed"]
 
 
-def _failure_markers(
-    figure: go.Figure, sessions: pd.DataFrame, column: str, factor: float, limit: int | None
-) -> Reduction:
+def _failure_markers(figure: go.Figure, failed: Dots, column: str, factor: float) -> Reduction:
     # Always present (maybe empty), so that a zoom can patch it at FAILURE_TRACE.
-    failed = failed_sessions(sessions)
-    points, reduction = session_points(failed, column, factor, limit, "failure_reason")
+    shown, reduction = failed
+    points = session_points(shown, column, factor, "failure_reason")
     figure.add_trace(
         go.Scatter(
             **points,
             name="Failed session",
             mode="markers",
-            showlegend=not failed.empty,
+            showlegend=reduction.total > 0,
             marker={"symbol": "x", "size": 8, "color": STATUS_COLOURS["failed"]},
             hovertemplate="%{customdata[0]} failed: %{customdata[1]}<extra></extra>",
         )
@@ -73,22 +73,21 @@ def _failure_markers(
 
 def _sessions_and_trend(
     figure: go.Figure,
-    sessions: pd.DataFrame,
+    dots: Mapping[str, Dots],
     trends: pd.DataFrame,
     metrics: tuple[tuple[str, str], ...],
     factor: float,
     unit: str,
-    limit: int | None,
 ) -> list[Reduction]:
     """Each completed session as a faint dot, and the mean per time bucket as a line.
 
-    The means come from every session (`trends`); only the dots are reduced to `limit`.
+    The means come from every session (`trends`); only the dots may be reduced (`dots`).
     """
-    completed = completed_sessions(sessions)
     reductions = []
     for index, (column, name) in enumerate(metrics):
         colour = SERIES[index]
-        points, reduction = session_points(completed, column, factor, limit, "model_version")
+        shown, reduction = dots[column]
+        points = session_points(shown, column, factor, "model_version")
         reductions.append(reduction)
         figure.add_trace(
             go.Scatter(
@@ -175,21 +174,23 @@ def accuracy_figure(
     sessions: pd.DataFrame,
     trends: pd.DataFrame,
     subtitle: str,
+    dots: Mapping[str, Dots],
+    failed: Dots,
     marked_days: pd.DataFrame | None = None,
-    limit: int | None = None,
 ) -> go.Figure:
     """Final training and validation accuracy of completed sessions over time.
 
-    `marked_days` (columns date, reason: "quality" or "drift") shades the days where data
-    quality or feature drift needs attention, with a legend entry per reason. Each series of
-    dots is reduced to `limit` points (None: all), and the subtitle says so.
+    `dots` holds the completed sessions to draw per accuracy column, `failed` the failed
+    sessions; the subtitle says when they are fewer than there are. `marked_days` (columns
+    date, reason: "quality" or "drift") shades the days where data quality or feature drift
+    needs attention, with a legend entry per reason.
     """
     title = "Accuracy over time: training vs validation"
     if sessions.empty:
         return empty_figure(title, NO_SESSIONS)
     figure = go.Figure()
-    reductions = _sessions_and_trend(figure, sessions, trends, ACCURACY_METRICS, 100, "%", limit)
-    reductions.append(_failure_markers(figure, sessions, "val_accuracy", 100, limit))
+    reductions = _sessions_and_trend(figure, dots, trends, ACCURACY_METRICS, 100, "%")
+    reductions.append(_failure_markers(figure, failed, "val_accuracy", 100))
     if marked_days is not None:
         _shade_marked_days(figure, marked_days)
     figure.update_xaxes(type="date")
@@ -202,14 +203,15 @@ def accuracy_figure(
 
 
 def loss_figure(
-    sessions: pd.DataFrame, trends: pd.DataFrame, subtitle: str, limit: int | None = None
+    sessions: pd.DataFrame, trends: pd.DataFrame, subtitle: str, dots: Mapping[str, Dots]
 ) -> go.Figure:
-    """Final training and validation loss of completed sessions over time."""
+    """Final training and validation loss of completed sessions over time (`dots`: the
+    completed sessions to draw per loss column)."""
     title = "Loss over time: training vs validation"
     if sessions.empty:
         return empty_figure(title, NO_SESSIONS)
     figure = go.Figure()
-    reductions = _sessions_and_trend(figure, sessions, trends, LOSS_METRICS, 1, "", limit)
+    reductions = _sessions_and_trend(figure, dots, trends, LOSS_METRICS, 1, "")
     figure.update_xaxes(type="date")
     figure.update_yaxes(title_text="Final cross-entropy loss")
     # The four legend entries take two rows at half the page's width.

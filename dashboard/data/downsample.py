@@ -8,12 +8,14 @@ so a chart can say "500 of 518,400 points".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 from flask import current_app, has_app_context
 from tsdownsample import MinMaxLTTBDownsampler
+
+from dashboard.domain import Reduction
 
 # Per series. The reduced series are the Training charts' per-session dots, each an SVG marker
 # the browser styles one by one (about 90 µs a marker in software rendering): at 500 a series
@@ -22,22 +24,6 @@ from tsdownsample import MinMaxLTTBDownsampler
 DEFAULT_MAX_POINTS = 500
 # MinMaxLTTB pre-selects min and max of this many bins per output point before LTTB.
 MINMAX_RATIO = 4
-
-
-@dataclass(frozen=True)
-class Reduction:
-    """How many of a series' points are drawn."""
-
-    shown: int
-    total: int
-
-    @property
-    def reduced(self) -> bool:
-        return self.shown < self.total
-
-    def note(self, noun: str = "points") -> str:
-        """'500 of 518,400 points' when reduced, else ''."""
-        return f"{self.shown:,} of {self.total:,} {noun}" if self.reduced else ""
 
 
 def point_limit() -> int | None:
@@ -97,3 +83,11 @@ def reduce_frame(
     if len(positions) == len(frame):
         return frame, Reduction(total, total)
     return frame.iloc[positions], Reduction(len(positions), total)
+
+
+def session_dots(
+    sessions: pd.DataFrame, columns: Iterable[str], limit: int | None
+) -> dict[str, tuple[pd.DataFrame, Reduction]]:
+    """Per column: the sessions (sorted by start) to draw as that column's dots, at most
+    `limit` with the series' extremes kept, and how many of all they are."""
+    return {column: reduce_frame(sessions, "started_at", column, limit) for column in columns}

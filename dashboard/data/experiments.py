@@ -10,13 +10,11 @@ its whole run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import ibis.expr.types as ir
 import pandas as pd
 
 from dashboard.data.cache import cache
-from dashboard.data.filters import Window, validate_model
+from dashboard.data.filters import Window
 from dashboard.data.queries import (
     as_of,
     experiments,
@@ -29,6 +27,7 @@ from dashboard.data.queries import (
     within,
 )
 from dashboard.data.tables import contract_table, indicator
+from dashboard.domain import Comparison, validate_model
 
 CONTROL, TREATMENT = "control", "treatment"
 ARMS = (CONTROL, TREATMENT)
@@ -41,22 +40,6 @@ RATE_COLUMNS = {
 RESPONSE_COLUMN = "response_time_min"
 MAX_ID_LENGTH = 64
 ONE_TICK = pd.Timedelta(microseconds=1)
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """What is compared: a randomised experiment, or two versions outside one."""
-
-    control: str
-    treatment: str
-    experiment_id: str | None = None
-    treatment_share: float | None = None
-    started_at: pd.Timestamp | None = None
-    ended_at: pd.Timestamp | None = None  # None while the experiment runs
-
-    @property
-    def randomised(self) -> bool:
-        return self.experiment_id is not None
 
 
 def experiment_list() -> pd.DataFrame:

@@ -9,11 +9,12 @@ shapes, columns and operators raises ValueError.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from dashboard.domain import GridColumn
 
 MAX_BLOCK = 500
 MAX_SORTS = 5
@@ -34,24 +35,6 @@ NUMBER_TESTS: dict[str, Callable[[pd.Series, float], pd.Series]] = {
     "lessThan": lambda number, value: number < value,
     "lessThanOrEqual": lambda number, value: number <= value,
 }
-
-
-@dataclass(frozen=True)
-class GridColumn:
-    """How a grid column filters and sorts: on `source` of the frame, as text or number.
-
-    `text` turns the source column into the text the grid shows (for text filters), when
-    that is not the column itself.
-    """
-
-    source: str
-    kind: str = "text"  # text or number
-    text: Callable[[pd.Series], pd.Series] | None = None
-
-    def shown_text(self, frame: pd.DataFrame) -> pd.Series:
-        values = frame[self.source]
-        shown = self.text(values) if self.text is not None else values
-        return shown.astype("string").fillna("").str.lower()
 
 
 def _text_test(column: pd.Series, condition: Mapping[str, Any]) -> pd.Series:

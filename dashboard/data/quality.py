@@ -25,7 +25,7 @@ from dashboard.analysis.drift import (
 )
 from dashboard.analysis.quality import Threshold, flagged_days, indicator_summary, statuses
 from dashboard.data.cache import cache
-from dashboard.data.filters import MODEL_LABELS, Window, validate_model, validate_range
+from dashboard.data.filters import Window
 from dashboard.data.queries import (
     fetch,
     key,
@@ -38,6 +38,7 @@ from dashboard.data.queries import (
 from dashboard.data.sources import MissingTable
 from dashboard.data.store import store
 from dashboard.data.tables import DRIFT_WEEKS, cell_table, contract_table
+from dashboard.domain import MODEL_LABELS, validate_model, validate_range
 from simulator.schema import QUALITY_INDICATORS
 
 # The weeks of drift change only with new samples (daily): kept per version of them, for the

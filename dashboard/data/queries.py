@@ -26,16 +26,11 @@ from dashboard.data.cells import ALERT_STEP, ANY, IDLE, RESOURCE_STEP, UNKNOWN, 
 from dashboard.data.cells import alert_cells as raw_alert_cells
 from dashboard.data.cells import fleet_cells as raw_fleet_cells
 from dashboard.data.cells import gpu_cells as raw_gpu_cells
-from dashboard.data.filters import (
-    ALL_MODELS,
-    Window,
-    validate_model,
-    validate_range,
-    window_for,
-)
+from dashboard.data.filters import Window, window_for
 from dashboard.data.manifest import Manifest
 from dashboard.data.store import store
 from dashboard.data.tables import cell_table, contract_table, indicator
+from dashboard.domain import ALL_MODELS, validate_model, validate_range
 from simulator.schema import MODEL_TYPES, conform
 
 # Bucket widths that keep every trend at a few hundred to ~1,500 points per series.

@@ -16,7 +16,7 @@ from dashboard.callbacks import (
 )
 from dashboard.components import format as fmt
 from dashboard.data import queries
-from dashboard.data.filters import DEFAULT_MODEL, DEFAULT_RANGE
+from dashboard.domain import DEFAULT_MODEL, DEFAULT_RANGE
 from tests.helpers import card_texts
 
 pytestmark = pytest.mark.usefixtures("app_context")

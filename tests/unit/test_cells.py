@@ -7,7 +7,7 @@ import pytest
 
 from dashboard.analysis.response_time import response_time_estimate
 from dashboard.data import queries
-from dashboard.data.filters import TIME_RANGES
+from dashboard.domain import TIME_RANGES
 from tests.helpers import stored_table
 
 pytestmark = pytest.mark.usefixtures("app_context")

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from dashboard.components.training_charts import accuracy_figure, session_points
-from dashboard.data.downsample import Reduction, reduce_frame, reduce_positions
+from dashboard.data.downsample import reduce_frame, reduce_positions, session_dots
+from dashboard.domain import Reduction
 
 LIMIT = 2000
 LONG = 518_400  # a minute a point for a year
@@ -97,11 +98,13 @@ def test_session_dots_are_bounded_and_say_how_many_they_show():
     trends = pd.DataFrame(
         {"bucket": many["started_at"].iloc[[0]], "train_accuracy": [0.75], "val_accuracy": [0.75]}
     ).assign(sessions=[30_000])
-    figure = accuracy_figure(many, trends, "All Models · All Time", limit=LIMIT)
-    dots = [trace for trace in figure.data if trace.mode == "markers"]
-    assert all(len(trace.x) <= LIMIT for trace in dots)
+    dots = session_dots(many, ["train_accuracy", "val_accuracy"], LIMIT)
+    failed = session_dots(many.iloc[:0], ["val_accuracy"], LIMIT)["val_accuracy"]
+    figure = accuracy_figure(many, trends, "All Models · All Time", dots, failed)
+    markers = [trace for trace in figure.data if trace.mode == "markers"]
+    assert all(len(trace.x) <= LIMIT for trace in markers)
     assert f"of {30_000:,} sessions" in figure.layout.title.subtitle.text
-    points, _ = session_points(many, "val_accuracy", 100, LIMIT, "model_version")
+    points = session_points(dots["val_accuracy"][0], "val_accuracy", 100, "model_version")
     assert points["y"].max() == pytest.approx(many["val_accuracy"].max() * 100, rel=1e-6)
     assert points["y"].min() == pytest.approx(many["val_accuracy"].min() * 100, rel=1e-6)
 
@@ -111,6 +114,8 @@ def test_without_a_limit_every_session_is_a_dot():
     trends = pd.DataFrame(
         {"bucket": few["started_at"].iloc[[0]], "train_accuracy": [0.75], "val_accuracy": [0.75]}
     ).assign(sessions=[3_000])
-    figure = accuracy_figure(few, trends, "subtitle", limit=None)
+    dots = session_dots(few, ["train_accuracy", "val_accuracy"], None)
+    failed = session_dots(few.iloc[:0], ["val_accuracy"], None)["val_accuracy"]
+    figure = accuracy_figure(few, trends, "subtitle", dots, failed)
     assert [len(trace.x) for trace in figure.data if trace.mode == "markers"][:2] == [3_000] * 2
     assert "of" not in figure.layout.title.subtitle.text.split("subtitle")[1]

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from dashboard.data import quality, queries
-from dashboard.data.filters import MODEL_LABELS, TIME_RANGES, Window, window_for
+from dashboard.data.filters import Window, window_for
+from dashboard.domain import MODEL_LABELS, TIME_RANGES
 from simulator.schema import MODEL_TYPES
 from tests.helpers import stored_table
 
