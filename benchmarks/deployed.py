@@ -77,8 +77,14 @@ class Deployment:
     stdout (the access log) is dropped; stderr, with the ingest's lines, kept in a file."""
 
     def __init__(
-        self, name: str, scratch: Path, env: dict[str, str], data_dir: Path | None = None
+        self,
+        name: str,
+        scratch: Path,
+        env: dict[str, str],
+        data_dir: Path | None = None,
+        code: Path = ROOT,
     ) -> None:
+        """`code`: the checkout to serve (another commit's, exported, for a before/after)."""
         self.name = name
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -92,12 +98,14 @@ class Deployment:
             "DASHBOARD_DATA_DIR": str(self.data_dir),
             **self.settings,
         }
+        if code != ROOT:  # its packages before the installed (editable) ones
+            self.env["PYTHONPATH"] = str(code)
         self._log = self.log_path.open("wb")
         self.started = time.monotonic()
         self.started_wall = time.time()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
-            cwd=ROOT,
+            cwd=code,
             env=self.env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
