@@ -111,9 +111,11 @@ if (!bench) { return {settled: false}; }
 const now = performance.now();
 const loading = document.querySelectorAll(
   "[data-dash-is-loading='true'], ._dash-loading-callback").length;
-const content = document.querySelector('#_pages_content, #pages');
+// Dash's router (before) or the dashboard's page slots (callbacks/router.py).
+const content = document.querySelector(
+  '#_pages_content, #pages > .page-slot:not(.page-slot-hidden)');
 const graphs = Array.from(document.querySelectorAll('.dash-graph'))
-  .filter(graph => graph.offsetParent !== null);
+  .filter(graph => graph.offsetParent !== null && !graph.closest('.page-slot-hidden'));
 const drawn = graphs.every(graph => {
   const plot = graph.querySelector('.js-plotly-plot');
   if (!plot || !plot.data || !plot._fullLayout) { return false; }

@@ -129,7 +129,7 @@ def plan_visits(client: RendererClient) -> list[Visit]:
                 ROUTER,
                 "POST",
                 "/_dash-update-component",
-                _at(renderer.request_body(router, layouts), path),
+                renderer.router_body(path),
             )
         )
         for callback in callbacks:

@@ -92,9 +92,10 @@ HISTORY_DAYS = 180
 RANGE_DAYS = {"24h": 1, "7d": 7, "30d": 30, "90d": 90, "all": HISTORY_DAYS}
 SETTLED = """
 const loading = document.querySelectorAll("[data-dash-is-loading='true']").length;
-const content = document.querySelector('#_pages_content');
+const content = document.querySelector('#pages > .page-slot:not(.page-slot-hidden)');
 if (loading || !content || !content.children.length) { return false; }
-const graphs = Array.from(document.querySelectorAll('.dash-graph'));
+// Hidden pages keep their charts (callbacks/router.py): only the page shown counts.
+const graphs = Array.from(content.querySelectorAll('.dash-graph'));
 return graphs.every(graph => {
     const plot = graph.querySelector('.js-plotly-plot');
     if (!plot || !plot.data || !plot._fullLayout) { return false; }
@@ -229,7 +230,7 @@ def plan(client: RendererClient) -> Workload:
         page_ids = _ids(renderer.page_layout(client, path))
         steps = [
             Step(page, "html", None, path),
-            Step(page, "router", _at(renderer.request_body(router, layouts), path)),
+            Step(page, "router", renderer.router_body(path)),
         ]
         for callback in callbacks:
             if callback is router or any(dep["property"] == "n_clicks" for dep in callback.inputs):
@@ -263,14 +264,19 @@ def _zoom_range(range_key: str) -> dict[str, str]:
     return {"xaxis.range[0]": start.strftime(fmt), "xaxis.range[1]": now.strftime(fmt)}
 
 
+def _is_page_filter(key: tuple[str, str], name: str) -> bool:
+    return key[1] == "data" and key[0].startswith("page-") and key[0].endswith(f"-{name}")
+
+
 def concrete(step: Step, range_key: str, model: str, seen: dict[tuple[str, str], Any]):
     """The step's body for the filters, with values earlier answers gave (as the renderer)."""
     body = copy.deepcopy(step.body)
     for dep in _deps(body):
         key = (renderer.stringify_id(dep["id"]), dep["property"])
-        if key == ("filter-range", "value"):
+        # The shell's selects, or the filters a page shows (its stores: callbacks/router.py).
+        if key == ("filter-range", "value") or _is_page_filter(key, "range"):
             dep["value"] = range_key
-        elif key == ("filter-model", "value"):
+        elif key == ("filter-model", "value") or _is_page_filter(key, "model"):
             dep["value"] = model
         elif dep["property"] == "getRowsRequest":
             dep["value"] = GRID_REQUEST

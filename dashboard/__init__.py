@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 import dash
 import dash_bootstrap_components as dbc  # noqa: F401  (registers its components with Dash)
-from dash import Dash
+from dash import Dash, html
 
-from dashboard import callbacks, errors, ops, security
+from dashboard import browser_cache, callbacks, errors, ops, security
+from dashboard import pages as pages_package
+from dashboard.callbacks.router import routed_pages
 from dashboard.components.shell import shell_layout
 from dashboard.config import settings_from_env
 from dashboard.data.cache import cache
@@ -34,14 +39,25 @@ INDEX = """<!DOCTYPE html>
 </html>"""
 
 
+def register_pages() -> list[dict]:
+    """Import every module of dashboard.pages (each registers itself) and give each registry
+    entry its module's layout; the pages in the router's order."""
+    for module in pkgutil.iter_modules(pages_package.__path__):
+        importlib.import_module(f"{pages_package.__name__}.{module.name}")
+    for page in dash.page_registry.values():
+        if page.get("layout") is None:
+            page["layout"] = sys.modules[page["module"]].layout
+    return routed_pages()
+
+
 def create_app(config: Mapping[str, object] | None = None) -> Dash:
     """Build the dashboard. `config` overrides settings read from the environment (tests)."""
     settings = settings_from_env()
     settings.update(config or {})
+    # The pages register themselves (dash.page_registry); callbacks/router.py routes them.
     app = Dash(
         __name__,
-        use_pages=True,
-        pages_folder=str(Path(__file__).resolve().parent / "pages"),
+        use_pages=False,
         assets_folder=str(ASSETS),
         title="AI Model Training Dashboard",
         update_title=None,
@@ -58,9 +74,15 @@ def create_app(config: Mapping[str, object] | None = None) -> Dash:
     if settings["INGEST"] == "inline":
         ingester.run_once()
     ops.init_app(app)
+    browser_cache.init_app(server)
     security.init_app(app)
     refresh_seconds = int(settings["REFRESH_SECONDS"])
-    app.layout = lambda: shell_layout(list(dash.page_registry.values()), refresh_seconds)
+    pages = register_pages()
+    app.layout = lambda: shell_layout(pages, refresh_seconds)
+    # Every page's components, for Dash's checks of the callbacks against the layout.
+    app.validation_layout = html.Div(
+        [shell_layout(pages, refresh_seconds), *(page["layout"]() for page in pages)]
+    )
     callbacks.register(app)
     errors.register(server)
     # Outermost, so that nothing the app answers leaves a request body on the connection.

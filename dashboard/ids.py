@@ -13,6 +13,32 @@ DATA_WARNING = "data-warning"
 DATA_SOURCE = "data-source"
 DATA_SOURCE_DETAILS = "data-source-details"  # popover: rows per table, missing tables, age
 
+# Pages: each is drawn into a slot of its own the first time it is shown, then shown or hidden
+# (callbacks/router.py). The prefixes name each page's slot and the filters its callbacks see,
+# which change only while the page shows: a hidden page is neither re-queried nor redrawn.
+PAGES = "pages"
+PAGE_WANTED = "page-wanted"  # the path of a page to draw, set by the browser's router
+OVERVIEW, TRAINING, AB_TESTING, DATA_QUALITY, RESOURCES, NOT_FOUND = (
+    "ov",
+    "tr",
+    "ab",
+    "dq",
+    "rs",
+    "nf",
+)
+PAGE_FILTERS = ("range", "model", "tick")
+
+
+def page_slot(prefix: str) -> str:
+    """'page-tr': where the page of `prefix` is drawn."""
+    return f"page-{prefix}"
+
+
+def page_filter(prefix: str, name: str) -> str:
+    """'page-tr-range': a global filter's value (range, model, tick) the page last showed."""
+    return f"page-{prefix}-{name}"
+
+
 # Overview
 OV_KPIS = "ov-kpis"
 OV_LIVE = "ov-live-session"

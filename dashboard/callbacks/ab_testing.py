@@ -19,7 +19,7 @@ from flask import current_app
 
 from dashboard import ids
 from dashboard.analysis import ab
-from dashboard.callbacks.filters import FILTER_INPUTS, checked_filters, per_bucket, scope
+from dashboard.callbacks.filters import checked_filters, filter_inputs, per_bucket, scope
 from dashboard.callbacks.grid_export import register_export
 from dashboard.callbacks.guard import page_callback
 from dashboard.callbacks.views import memoised_view
@@ -548,14 +548,19 @@ def register(app: Dash) -> None:
         Output(ids.AB_RESULTS, "children"),
         Output(ids.AB_FOREST, "figure"),
         Output(ids.AB_CUMULATIVE, "figure"),
-        *FILTER_INPUTS,
+        *filter_inputs(ids.AB_TESTING),
         Input(ids.AB_MODE, "value"),
         Input(ids.AB_EXPERIMENT, "value"),
         Input(ids.AB_CONTROL, "value"),
         Input(ids.AB_TREATMENT, "value"),
     )(comparison)
-    page_callback(app, Output(ids.AB_VERSIONS, "rowData"), *FILTER_INPUTS)(version_table)
+    page_callback(app, Output(ids.AB_VERSIONS, "rowData"), *filter_inputs(ids.AB_TESTING))(
+        version_table
+    )
     page_callback(
-        app, Output(ids.AB_TRENDS, "figure"), *FILTER_INPUTS, Input(ids.AB_TREND_METRIC, "value")
+        app,
+        Output(ids.AB_TRENDS, "figure"),
+        *filter_inputs(ids.AB_TESTING),
+        Input(ids.AB_TREND_METRIC, "value"),
     )(version_trends)
     register_export(app, ids.AB_VERSIONS_EXPORT, ids.AB_VERSIONS)

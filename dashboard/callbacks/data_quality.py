@@ -15,7 +15,7 @@ from dashboard.analysis.quality import (
     composite_score,
     quality_thresholds,
 )
-from dashboard.callbacks.filters import FILTER_INPUTS, checked_filters, scope
+from dashboard.callbacks.filters import checked_filters, filter_inputs, scope
 from dashboard.callbacks.grid_export import register_export
 from dashboard.callbacks.guard import page_callback
 from dashboard.callbacks.views import memoised_view
@@ -252,7 +252,10 @@ def register(app: Dash) -> None:
     # A bad DASHBOARD_QUALITY_THRESHOLDS stops the app at start, not at the first request.
     quality_thresholds(app.server.config.get("QUALITY_THRESHOLDS"))
     page_callback(
-        app, Output(ids.DQ_INDICATORS, "children"), Output(ids.DQ_TRENDS, "figure"), *FILTER_INPUTS
+        app,
+        Output(ids.DQ_INDICATORS, "children"),
+        Output(ids.DQ_TRENDS, "figure"),
+        *filter_inputs(ids.DATA_QUALITY),
     )(quality)
     pickers = [
         (picker, prop)
@@ -264,7 +267,7 @@ def register(app: Dash) -> None:
         Output(ids.DQ_WINDOWS, "children"),
         Output(ids.DQ_DRIFT_VERDICT, "children"),
         Output(ids.DQ_DRIFT_TABLE, "rowData"),
-        *FILTER_INPUTS,
+        *filter_inputs(ids.DATA_QUALITY),
         *(Input(picker, prop) for picker, prop in pickers),
     )(drift)
     page_callback(
@@ -272,8 +275,8 @@ def register(app: Dash) -> None:
         Output(ids.DQ_DISTRIBUTION, "figure"),
         Input(ids.DQ_DRIFT_TABLE, "selectedRows"),
         Input(ids.DQ_DRIFT_TABLE, "rowData"),
-        State(ids.RANGE, "value"),
-        State(ids.MODEL, "value"),
+        State(ids.page_filter(ids.DATA_QUALITY, "range"), "data"),
+        State(ids.page_filter(ids.DATA_QUALITY, "model"), "data"),
         *(State(picker, prop) for picker, prop in pickers),
     )(distribution)
     page_callback(

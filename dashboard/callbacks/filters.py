@@ -11,12 +11,11 @@ from dashboard.components import format as fmt
 from dashboard.data.queries import TREND_BUCKETS
 from dashboard.domain import model_label, range_label, validate_model, validate_range
 
-# Every page's data callbacks take these three inputs first: filters and the live refresh tick.
-FILTER_INPUTS = [
-    Input(ids.RANGE, "value"),
-    Input(ids.MODEL, "value"),
-    Input(ids.REFRESH, "n_intervals"),
-]
+
+def filter_inputs(prefix: str) -> list[Input]:
+    """What every data callback of a page takes first: the time range, model type and live
+    refresh tick that page shows (they change only while it shows: callbacks/router.py)."""
+    return [Input(ids.page_filter(prefix, name), "data") for name in ids.PAGE_FILTERS]
 
 
 def checked_filters(range_key: object, model: object) -> tuple[str, str]:

@@ -6,7 +6,7 @@ import pandas as pd
 from dash import Dash, Output
 
 from dashboard import ids
-from dashboard.callbacks.filters import FILTER_INPUTS, checked_filters, per_bucket, scope
+from dashboard.callbacks.filters import checked_filters, filter_inputs, per_bucket, scope
 from dashboard.callbacks.guard import page_callback
 from dashboard.callbacks.views import memoised_view
 from dashboard.components import format as fmt
@@ -127,12 +127,17 @@ def last_sessions(range_key: object, model: object, _tick: object = None) -> lis
 
 def register(app: Dash) -> None:
     page_callback(
-        app, Output(ids.OV_KPIS, "children"), Output(ids.OV_LIVE, "children"), *FILTER_INPUTS
+        app,
+        Output(ids.OV_KPIS, "children"),
+        Output(ids.OV_LIVE, "children"),
+        *filter_inputs(ids.OVERVIEW),
     )(headline)
     page_callback(
         app,
         Output(ids.OV_IMPACT, "children"),
         Output(ids.OV_IMPACT_CHART, "figure"),
-        *FILTER_INPUTS,
+        *filter_inputs(ids.OVERVIEW),
     )(impact)
-    page_callback(app, Output(ids.OV_SESSIONS, "rowData"), *FILTER_INPUTS)(last_sessions)
+    page_callback(app, Output(ids.OV_SESSIONS, "rowData"), *filter_inputs(ids.OVERVIEW))(
+        last_sessions
+    )

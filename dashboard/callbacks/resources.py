@@ -6,7 +6,7 @@ import pandas as pd
 from dash import Dash, Output
 
 from dashboard import ids
-from dashboard.callbacks.filters import FILTER_INPUTS, checked_filters, scope
+from dashboard.callbacks.filters import checked_filters, filter_inputs, scope
 from dashboard.callbacks.guard import page_callback
 from dashboard.callbacks.session_grid import register_session_grid
 from dashboard.callbacks.views import memoised_view
@@ -70,10 +70,11 @@ def register(app: Dash) -> None:
         Output(ids.RS_UTILISATION, "figure"),
         Output(ids.RS_MEMORY, "figure"),
         Output(ids.RS_HEATMAP, "figure"),
-        *FILTER_INPUTS,
+        *filter_inputs(ids.RESOURCES),
     )(resources)
     register_session_grid(
         app,
+        ids.RESOURCES,
         ids.RS_SESSIONS,
         ids.RS_SESSIONS_SHOWN,
         ids.RS_SESSIONS_EXPORT,

@@ -8,7 +8,7 @@ from dash import Dash, Input, Output, State
 from dash.exceptions import PreventUpdate
 
 from dashboard import ids
-from dashboard.callbacks.filters import checked_filters
+from dashboard.callbacks.filters import checked_filters, filter_inputs
 from dashboard.callbacks.guard import server_callback
 from dashboard.components.csv_export import csv_text
 from dashboard.components.tables import (
@@ -26,7 +26,7 @@ function (rangeKey, model, _tick, gridId) {
     try {
         const api = dash_ag_grid.getApi(gridId);
         const trigger = dash_clientside.callback_context.triggered_id;
-        if (trigger === "REFRESH_ID") {
+        if (typeof trigger === "string" && trigger.endsWith("-tick")) {
             api.refreshInfiniteCache();
         } else {
             api.purgeInfiniteCache();
@@ -36,7 +36,7 @@ function (rangeKey, model, _tick, gridId) {
     }
     return [rangeKey, model];
 }
-""".replace("REFRESH_ID", ids.REFRESH)
+"""
 
 
 def session_page(request: object, range_key: object, model: object) -> dict:
@@ -67,21 +67,28 @@ def session_csv(
 
 
 def register_session_grid(
-    app: Dash, grid_id: str, shown_id: str, export_id: str, download_id: str, filename: str
+    app: Dash,
+    prefix: str,
+    grid_id: str,
+    shown_id: str,
+    export_id: str,
+    download_id: str,
+    filename: str,
 ) -> None:
+    """The grid of the page of `prefix`: its blocks of rows, refreshed with the filters that
+    page shows, and its CSV download."""
+    page_range, page_model = (ids.page_filter(prefix, name) for name in ("range", "model"))
     server_callback(
         app,
         Output(grid_id, "getRowsResponse"),
         Input(grid_id, "getRowsRequest"),
-        State(ids.RANGE, "value"),
-        State(ids.MODEL, "value"),
+        State(page_range, "data"),
+        State(page_model, "data"),
     )(session_page)
     app.clientside_callback(
         REFRESH_ROWS,
         Output(shown_id, "data"),
-        Input(ids.RANGE, "value"),
-        Input(ids.MODEL, "value"),
-        Input(ids.REFRESH, "n_intervals"),
+        *filter_inputs(prefix),
         State(grid_id, "id"),
         prevent_initial_call=True,
     )
@@ -94,7 +101,7 @@ def register_session_grid(
         Output(download_id, "data"),
         Input(export_id, "n_clicks"),
         State(grid_id, "getRowsRequest"),
-        State(ids.RANGE, "value"),
-        State(ids.MODEL, "value"),
+        State(page_range, "data"),
+        State(page_model, "data"),
         prevent_initial_call=True,
     )(export)

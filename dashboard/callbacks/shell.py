@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
-from urllib.parse import parse_qs
 
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import ALL, Dash, Input, Output, State, html, no_update
+from dash import ALL, Dash, Input, Output, State, html
 
 from dashboard import ids
 from dashboard.callbacks.guard import server_callback
@@ -19,44 +19,12 @@ from dashboard.domain import (
     DEFAULT_RANGE,
     MODEL_LABELS,
     TIME_RANGES,
-    model_label,
-    range_label,
 )
 
 MAX_QUERY = 512
 
 
-def filters_from_url(search: object, current_range: object, current_model: object):
-    """Set the filters from the URL's query string; unknown values fall back with a message."""
-    query = parse_qs(search[1:MAX_QUERY] if isinstance(search, str) else "")
-    wanted = {
-        "range": query.get("range", [DEFAULT_RANGE])[0],
-        "model": query.get("model", [DEFAULT_MODEL])[0],
-    }
-    problems = []
-    if wanted["range"] not in TIME_RANGES:
-        problems.append(f"time range {wanted['range'][:40]!r}")
-        wanted["range"] = DEFAULT_RANGE
-    if wanted["model"] not in MODEL_LABELS:
-        problems.append(f"model type {wanted['model'][:40]!r}")
-        wanted["model"] = DEFAULT_MODEL
-    message = None
-    if problems:
-        message = dbc.Alert(
-            f"The link asks for an unknown {' and '.join(problems)}; showing "
-            f"{range_label(wanted['range'])}, {model_label(wanted['model'])} instead.",
-            color="warning",
-            dismissable=True,
-            className="mt-3 mb-0",
-        )
-    return (
-        wanted["range"] if wanted["range"] != current_range else no_update,
-        wanted["model"] if wanted["model"] != current_model else no_update,
-        message,
-    )
-
-
-def data_status(_tick: object, _pathname: object):
+def data_status(_tick: object):
     """The 'data as of' time, and a warning (reason and the data's age) when a read failed."""
     status = store.status()
     if not status["loaded"]:
@@ -89,7 +57,7 @@ def source_kind(name: str) -> str:
     return " + ".join(kind[:1].upper() + kind[1:] for kind in kinds)
 
 
-def source_status(_tick: object, _pathname: object):
+def source_status(_tick: object):
     """The kind of source and how many tables it holds; the popover details rows and age."""
     status = store.status()
     label = [html.I(className="bi bi-database me-1"), source_kind(status["source"])]
@@ -108,6 +76,50 @@ def pause_refresh(live: object) -> bool:
     return live is not True
 
 
+# The filters from the URL's query string (a link reproduces a view): an unknown value falls
+# back to the default, with a message. In the browser, so that no server round trip stands
+# between a page's first load and its first data callback.
+FILTERS_FROM_URL = """
+function(search, currentRange, currentModel) {
+    const vocabulary = VOCABULARY;
+    const query = new URLSearchParams(typeof search === 'string' ? search.slice(1, MAX_QUERY) : '');
+    const wanted = {range: query.get('range') || vocabulary.defaults.range,
+                    model: query.get('model') || vocabulary.defaults.model};
+    const known = (labels, value) => Object.prototype.hasOwnProperty.call(labels, value);
+    const problems = [];
+    if (!known(vocabulary.ranges, wanted.range)) {
+        problems.push(`time range '${wanted.range.slice(0, 40)}'`);
+        wanted.range = vocabulary.defaults.range;
+    }
+    if (!known(vocabulary.models, wanted.model)) {
+        problems.push(`model type '${wanted.model.slice(0, 40)}'`);
+        wanted.model = vocabulary.defaults.model;
+    }
+    const noUpdate = dash_clientside.no_update;
+    const message = `The link asks for an unknown ${problems.join(' and ')}; showing ` +
+        `${vocabulary.ranges[wanted.range]}, ${vocabulary.models[wanted.model]} instead.`;
+    return [
+        wanted.range !== currentRange ? wanted.range : noUpdate,
+        wanted.model !== currentModel ? wanted.model : noUpdate,
+        problems.length ? message : noUpdate,
+        problems.length > 0,
+    ];
+}
+"""
+
+
+def filter_vocabulary_script() -> str:
+    """FILTERS_FROM_URL with the allowed values and labels of the domain module."""
+    vocabulary = {
+        "ranges": {key: label for key, (label, _) in TIME_RANGES.items()},
+        "models": MODEL_LABELS,
+        "defaults": {"range": DEFAULT_RANGE, "model": DEFAULT_MODEL},
+    }
+    return FILTERS_FROM_URL.replace("VOCABULARY", json.dumps(vocabulary)).replace(
+        "MAX_QUERY", str(MAX_QUERY)
+    )
+
+
 # Keeps the address bar and every nav link carrying the current filters, without a reload.
 SYNC_URL = """
 function(range, model, pathname, linkIds) {
@@ -121,28 +133,27 @@ function(range, model, pathname, linkIds) {
 
 
 def register(app: Dash) -> None:
-    server_callback(
-        app,
+    app.clientside_callback(
+        filter_vocabulary_script(),
         Output(ids.RANGE, "value"),
         Output(ids.MODEL, "value"),
         Output(ids.FILTER_ERROR, "children"),
+        Output(ids.FILTER_ERROR, "is_open"),
         Input(ids.URL, "search"),
         State(ids.RANGE, "value"),
         State(ids.MODEL, "value"),
-    )(filters_from_url)
+    )
     server_callback(
         app,
         Output(ids.UPDATED_AT, "children"),
         Output(ids.DATA_WARNING, "children"),
         Input(ids.REFRESH, "n_intervals"),
-        Input(ids.URL, "pathname"),
     )(data_status)
     server_callback(
         app,
         Output(ids.DATA_SOURCE, "children"),
         Output(ids.DATA_SOURCE_DETAILS, "children"),
         Input(ids.REFRESH, "n_intervals"),
-        Input(ids.URL, "pathname"),
     )(source_status)
     server_callback(app, Output(ids.REFRESH, "disabled"), Input(ids.REFRESH_PAUSE, "value"))(
         pause_refresh

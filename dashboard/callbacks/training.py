@@ -8,7 +8,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import ids
 from dashboard.callbacks.data_quality import configured_thresholds
-from dashboard.callbacks.filters import FILTER_INPUTS, checked_filters, per_bucket, scope
+from dashboard.callbacks.filters import checked_filters, filter_inputs, per_bucket, scope
 from dashboard.callbacks.guard import page_callback
 from dashboard.callbacks.session_grid import register_session_grid
 from dashboard.callbacks.views import memoised_view
@@ -258,7 +258,7 @@ def register(app: Dash) -> None:
         Output(ids.TR_ACCURACY, "figure"),
         Output(ids.TR_LOSS, "figure"),
         Output(ids.TR_DURATION, "figure"),
-        *FILTER_INPUTS,
+        *filter_inputs(ids.TRAINING),
     )(training_overview)
     # A zoom patches its chart alone (a partial update); a separate callback, so that Plotly's
     # relayout on every draw never supersedes the callback that draws the page. Only changes
@@ -278,12 +278,13 @@ def register(app: Dash) -> None:
             app,
             Output(graph_id, "figure", allow_duplicate=True),
             Input(zoom_id, "data"),
-            State(ids.RANGE, "value"),
-            State(ids.MODEL, "value"),
+            State(ids.page_filter(ids.TRAINING, "range"), "data"),
+            State(ids.page_filter(ids.TRAINING, "model"), "data"),
             prevent_initial_call=True,
         )(zoomed)
     register_session_grid(
         app,
+        ids.TRAINING,
         ids.TR_SESSIONS,
         ids.TR_SESSIONS_SHOWN,
         ids.TR_SESSIONS_EXPORT,
@@ -296,5 +297,5 @@ def register(app: Dash) -> None:
         Output(ids.TR_DETAIL_CURVES, "figure"),
         Output(ids.TR_DETAIL_GPU, "figure"),
         Input(ids.TR_SESSIONS, "selectedRows"),
-        *FILTER_INPUTS,
+        *filter_inputs(ids.TRAINING),
     )(session_detail)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
@@ -116,6 +115,21 @@ def refresh_control(refresh_seconds: int) -> html.Div:
     )
 
 
+def page_slots(pages: list[dict]) -> html.Div:
+    """An empty, hidden slot per page (the router draws a page into its slot once), and the
+    filters each page last showed, which its callbacks take as inputs."""
+    slots = []
+    for page in pages:
+        prefix = page["prefix"]
+        slots.append(html.Div(id=ids.page_slot(prefix), className="page-slot page-slot-hidden"))
+        initial = {"range": DEFAULT_RANGE, "model": DEFAULT_MODEL, "tick": 0}
+        slots += [
+            dcc.Store(id=ids.page_filter(prefix, name), data=initial[name])
+            for name in ids.PAGE_FILTERS
+        ]
+    return html.Div(slots, id=ids.PAGES)
+
+
 def shell_layout(pages: list[dict], refresh_seconds: int) -> html.Div:
     navbar = dbc.Navbar(
         dbc.Container(
@@ -138,13 +152,20 @@ def shell_layout(pages: list[dict], refresh_seconds: int) -> html.Div:
     return html.Div(
         [
             dcc.Location(id=ids.URL, refresh=False),
+            dcc.Store(id=ids.PAGE_WANTED),
             navbar,
             html.Div(dbc.Container(filter_bar(), fluid=True), className="filter-strip"),
             dbc.Container(
                 [
-                    html.Div(id=ids.FILTER_ERROR),
+                    dbc.Alert(
+                        id=ids.FILTER_ERROR,
+                        is_open=False,
+                        color="warning",
+                        dismissable=True,
+                        className="mt-3 mb-0",
+                    ),
                     html.Div(id=ids.DATA_WARNING),
-                    dash.page_container,
+                    page_slots(pages),
                 ],
                 fluid=True,
                 className="page",

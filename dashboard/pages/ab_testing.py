@@ -6,8 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from dashboard import ids
-from dashboard.callbacks.ab_testing import initial_choices
-from dashboard.components.ab_controls import comparison_picker
+from dashboard.components.ab_controls import NO_CHOICES, PickerChoices, comparison_picker
 from dashboard.components.layout import chart, loading, page_header, section
 from dashboard.components.soc_charts import SOC_KPIS
 from dashboard.components.tables import VERSION_COLUMNS, data_grid, export_button
@@ -18,10 +17,13 @@ dash.register_page(
     name="A/B Testing",
     title="A/B Testing · AI Model Training",
     order=2,
+    prefix=ids.AB_TESTING,
 )
 
 
-def layout(**_query: str) -> html.Div:
+def layout(choices: PickerChoices = NO_CHOICES, **_query: str) -> html.Div:
+    """`choices`: the comparison picker's, read by the router when it draws the page, so that
+    the comparison is asked for with the page's first callbacks."""
     metric_choice = dbc.RadioItems(
         id=ids.AB_TREND_METRIC,
         inline=True,
@@ -37,7 +39,7 @@ def layout(**_query: str) -> html.Div:
                 "of an experiment, with intervals and significance corrected for testing four "
                 "metrics at once, and valid at every look while the experiment runs.",
             ),
-            comparison_picker(initial_choices()),
+            comparison_picker(choices),
             html.Div(loading(html.Div(id=ids.AB_SUMMARY)), className="mt-3"),
             html.Div(id=ids.AB_SRM, className="mt-3"),
             html.Div(id=ids.AB_GUARDRAIL, className="mt-3"),

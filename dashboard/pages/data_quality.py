@@ -16,6 +16,7 @@ dash.register_page(
     name="Data Quality",
     title="Data Quality · AI Model Training",
     order=3,
+    prefix=ids.DATA_QUALITY,
 )
 
 

@@ -4,8 +4,15 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import html
 
+from dashboard import ids
+
 dash.register_page(
-    __name__, path="/404", name="Not found", title="Not found · AI Model Training", nav=False
+    __name__,
+    path="/404",
+    name="Not found",
+    title="Not found · AI Model Training",
+    nav=False,
+    prefix=ids.NOT_FOUND,
 )
 
 

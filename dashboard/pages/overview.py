@@ -8,7 +8,12 @@ from dashboard.components.layout import chart, loading, page_header, section
 from dashboard.components.tables import SESSION_COLUMNS, data_grid
 
 dash.register_page(
-    __name__, path="/", name="Overview", title="Overview · AI Model Training", order=0
+    __name__,
+    path="/",
+    name="Overview",
+    title="Overview · AI Model Training",
+    order=0,
+    prefix=ids.OVERVIEW,
 )
 
 

@@ -9,7 +9,12 @@ from dashboard.components.layout import chart, loading, page_header, section
 from dashboard.components.tables import RESOURCE_SESSION_GRID_COLUMNS, data_grid, export_button
 
 dash.register_page(
-    __name__, path="/resources", name="Resources", title="Resources · AI Model Training", order=4
+    __name__,
+    path="/resources",
+    name="Resources",
+    title="Resources · AI Model Training",
+    order=4,
+    prefix=ids.RESOURCES,
 )
 
 

@@ -9,7 +9,12 @@ from dashboard.components.layout import chart, loading, page_header, section
 from dashboard.components.tables import SESSION_GRID_COLUMNS, data_grid, export_button
 
 dash.register_page(
-    __name__, path="/training", name="Training", title="Training · AI Model Training", order=1
+    __name__,
+    path="/training",
+    name="Training",
+    title="Training · AI Model Training",
+    order=1,
+    prefix=ids.TRAINING,
 )
 
 

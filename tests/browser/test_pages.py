@@ -118,7 +118,7 @@ def test_an_unknown_filter_in_the_link_falls_back_with_a_message(dashboard):
 
 def test_an_unknown_path_shows_the_not_found_page(dashboard):
     dashboard.wait_for_page(url=f"{dashboard.server_url}/no-such-report")
-    dashboard.wait_for_contains_text("#_pages_content", "Page not found")
+    dashboard.wait_for_contains_text(f"#{ids.page_slot(ids.NOT_FOUND)}", "Page not found")
     assert dashboard.get_logs() == []
 
 

@@ -163,6 +163,6 @@ def test_url_query_sets_the_filters_and_flags_unknown_values():
 
 
 def test_data_status_says_when_the_data_is_from():
-    updated, warning = shell.data_status(None, "/")
+    updated, warning = shell.data_status(None)
     assert updated.startswith("Data as of 2026-11-26 13:30 UTC")
     assert warning is None

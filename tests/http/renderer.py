@@ -14,6 +14,8 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
+from dashboard import ids
+
 # Dash escapes dots inside a component id with a backslash when it builds a callback's output
 # string; multi-output callbacks join their outputs with '...' and wrap them in '..'.
 _UNESCAPED_DOT = re.compile(r"(?<!\\)\.")
@@ -152,26 +154,36 @@ def page_paths(client: FlaskClient) -> list[str]:
     return paths
 
 
-ROUTER_OUTPUT = ".._pages_content.children..._pages_store.data.."
+# The pages router: draws the page at a path into its slot (dashboard/callbacks/router.py).
+PAGE_PREFIXES = {
+    "/": ids.OVERVIEW,
+    "/training": ids.TRAINING,
+    "/ab-testing": ids.AB_TESTING,
+    "/data-quality": ids.DATA_QUALITY,
+    "/resources": ids.RESOURCES,
+    "/404": ids.NOT_FOUND,
+}
+ROUTER_SLOTS = [ids.page_slot(prefix) for prefix in PAGE_PREFIXES.values()]
+ROUTER_OUTPUT = ".." + "...".join(f"{slot}.children" for slot in ROUTER_SLOTS) + ".."
+
+
+def router_body(pathname: str) -> dict[str, Any]:
+    """What the browser's router sends to have the page at `pathname` drawn."""
+    return {
+        "output": ROUTER_OUTPUT,
+        "outputs": [{"id": slot, "property": "children"} for slot in ROUTER_SLOTS],
+        "inputs": [{"id": ids.PAGE_WANTED, "property": "data", "value": pathname}],
+        "changedPropIds": [f"{ids.PAGE_WANTED}.data"],
+    }
 
 
 def page_layout(client: FlaskClient, pathname: str, search: str = "") -> Any:
-    """A page's layout as the pages router callback serves it to the browser."""
-    body = {
-        "output": ROUTER_OUTPUT,
-        "outputs": [
-            {"id": "_pages_content", "property": "children"},
-            {"id": "_pages_store", "property": "data"},
-        ],
-        "inputs": [
-            {"id": "_pages_location", "property": "pathname", "value": pathname},
-            {"id": "_pages_location", "property": "search", "value": search},
-        ],
-        "changedPropIds": ["_pages_location.pathname"],
-    }
-    response = client.post("/_dash-update-component", json=body)
+    """A page's layout as the pages router callback serves it to the browser (an unknown
+    path: the 404 page, in its slot)."""
+    response = client.post("/_dash-update-component", json=router_body(pathname))
     assert response.status_code == 200, (pathname, response.status_code, response.data[:300])
-    return response.get_json()["response"]["_pages_content"]["children"]
+    slot = ids.page_slot(PAGE_PREFIXES.get(pathname, ids.NOT_FOUND))
+    return response.get_json()["response"][slot]["children"]
 
 
 def all_layouts(client: FlaskClient) -> Layouts:

@@ -26,18 +26,7 @@ def basic(user: str, password: str) -> dict[str, str]:
 
 
 def router_body(pathname: str) -> dict:
-    return {
-        "output": renderer.ROUTER_OUTPUT,
-        "outputs": [
-            {"id": "_pages_content", "property": "children"},
-            {"id": "_pages_store", "property": "data"},
-        ],
-        "inputs": [
-            {"id": "_pages_location", "property": "pathname", "value": pathname},
-            {"id": "_pages_location", "property": "search", "value": ""},
-        ],
-        "changedPropIds": ["_pages_location.pathname"],
-    }
+    return renderer.router_body(pathname)
 
 
 def component_suite_path(html: str) -> str:

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import requests
 
+from tests.http import renderer
 from tests.serving.harness import Gunicorn, wait_for
 
 pytestmark = pytest.mark.serving
@@ -25,23 +26,7 @@ REFRESH_SECONDS = 5
 # ingest process); this bound catches that on a loaded 2-core CI machine, while the benchmark
 # (benchmarks/data_tier.py) holds the served requests to the 1 s target on a quiet one.
 SLOW = 2.0
-ROUTER = {
-    "output": ".._pages_content.children..._pages_store.data..",
-    "outputs": [
-        {"id": "_pages_content", "property": "children"},
-        {"id": "_pages_store", "property": "data"},
-    ],
-    "changedPropIds": ["_pages_location.pathname"],
-}
 PAGES = ["/", "/training", "/ab-testing", "/data-quality", "/resources"]
-
-
-def router_body(path: str, search: str) -> dict:
-    inputs = [
-        {"id": "_pages_location", "property": "pathname", "value": path},
-        {"id": "_pages_location", "property": "search", "value": search},
-    ]
-    return {**ROUTER, "inputs": inputs}
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +58,7 @@ def test_requests_across_midnight_and_recycling_never_wait_for_a_read(server):
         started = time.perf_counter()
         response = requests.post(
             f"{server.url}/_dash-update-component",
-            json=router_body(path, f"?range={range_key}"),
+            json=renderer.router_body(path),
             timeout=30,
         )
         elapsed = time.perf_counter() - started

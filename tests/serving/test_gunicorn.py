@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from dashboard import ids
 from tests.http import renderer
 from tests.serving.harness import Gunicorn
 
@@ -63,21 +64,10 @@ def test_layout_and_callback_graph_answer_json(server):
 
 def test_pages_router_callback_answers(server):
     # The first callback every browser sends: it proves the workers run callbacks.
-    body = {
-        "output": ".._pages_content.children..._pages_store.data..",
-        "outputs": [
-            {"id": "_pages_content", "property": "children"},
-            {"id": "_pages_store", "property": "data"},
-        ],
-        "inputs": [
-            {"id": "_pages_location", "property": "pathname", "value": "/training"},
-            {"id": "_pages_location", "property": "search", "value": "?range=7d"},
-        ],
-        "changedPropIds": ["_pages_location.pathname"],
-    }
+    body = renderer.router_body("/training")
     response = requests.post(f"{server.url}/_dash-update-component", json=body, timeout=30)
     assert response.status_code == 200
-    assert response.json()["response"]["_pages_content"]["children"]
+    assert response.json()["response"][ids.page_slot(ids.TRAINING)]["children"]
 
 
 def test_no_control_socket_unless_configured(server):

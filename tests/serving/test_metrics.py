@@ -18,18 +18,7 @@ from tests.serving.harness import Gunicorn, total, wait_for
 pytestmark = pytest.mark.serving
 
 WORKERS = 3
-ROUTER_BODY = {
-    "output": renderer.ROUTER_OUTPUT,
-    "outputs": [
-        {"id": "_pages_content", "property": "children"},
-        {"id": "_pages_store", "property": "data"},
-    ],
-    "inputs": [
-        {"id": "_pages_location", "property": "pathname", "value": "/resources"},
-        {"id": "_pages_location", "property": "search", "value": ""},
-    ],
-    "changedPropIds": ["_pages_location.pathname"],
-}
+ROUTER_BODY = renderer.router_body("/resources")
 CALLBACKS = "dashboard_callback_requests_total"
 
 

@@ -70,7 +70,7 @@ def test_a_broken_file_keeps_the_last_good_data_with_a_warning_until_fixed(tmp_p
 
     def status():
         with app.server.app_context():
-            return shell.data_status(None, "/"), store.status()["tables"]["alerts"]
+            return shell.data_status(None), store.status()["tables"]["alerts"]
 
     (updated, warning), alerts = status()
     assert updated.startswith("Data as of") and warning is None and alerts == 500

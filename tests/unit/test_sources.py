@@ -233,7 +233,7 @@ def test_the_shell_names_the_source_and_its_tables(tmp_path, small_tables):
     write_tables({"alerts": small_tables["alerts"]}, tmp_path, "csv")
     app = app_on(DirectorySource(tmp_path))
     with app.server.app_context():
-        label, details = shell.source_status(None, "/")
+        label, details = shell.source_status(None)
     assert label[1:] == ["Directory", " · 1 of 9 tables"]
     text = str(details)
     assert f"directory {tmp_path}" in text and "'200'" in text and "'missing'" in text
@@ -244,8 +244,8 @@ def test_a_source_broken_from_the_start_says_why_instead_of_failing(tmp_path, sm
     (tmp_path / "alerts.csv").write_text("alert_id\nA-1\n")
     app = app_on(DirectorySource(tmp_path))
     with app.server.app_context():
-        updated, warning = shell.data_status(None, "/")
-        label, _details = shell.source_status(None, "/")
+        updated, warning = shell.data_status(None)
+        label, _details = shell.source_status(None)
     assert updated == "No data"
     assert f"Could not read directory {tmp_path}" in warning.children
     assert "alerts.csv, column timestamp: missing column" in warning.children
