@@ -29,11 +29,14 @@ Definitions (also in the JSON):
 - Time of an interaction: from the change (set in the page's own script, just before it
   dispatches the change event or clicks the link) to the last DOM mutation before 500 ms
   with no mutation, no callback request in flight, no `data-dash-is-loading`, and every visible
-  chart drawn (a plot with traces or an annotation).
+  chart drawn (a plot with traces or an annotation). The window is not scrolled: a section
+  below the fold that the code draws only once seen (when_seen) does not count until then.
 - Server CPU: user + system time of the gunicorn master and its workers (/proc/PID/stat),
   from just before the change to the settle; the ingest process is reported apart.
 - An interaction during which the live refresh fired (a callback request triggered by the
   interval) is kept in the JSON but left out of the figures: it measures the refresh.
+- Last response: when the last callback answer of the interaction arrived (the rest of its
+  time is the browser's: rendering and drawing).
 - Requests: the callback requests (`_dash-update-component`) and favicon fetches the browser
   made for the interaction (Chromium's performance log).
 
@@ -98,7 +101,10 @@ INSTRUMENT = """
     }
     bench.pending += 1;
     bench.requests += 1;
-    return originalFetch.apply(this, arguments).finally(() => { bench.pending -= 1; });
+    return originalFetch.apply(this, arguments).finally(() => {
+      bench.pending -= 1;
+      bench.lastResponse = performance.now();
+    });
   };
 })();
 """
@@ -114,8 +120,11 @@ const loading = document.querySelectorAll(
 // Dash's router (before) or the dashboard's page slots (callbacks/router.py).
 const content = document.querySelector(
   '#_pages_content, #pages > .page-slot:not(.page-slot-hidden)');
-const graphs = Array.from(document.querySelectorAll('.dash-graph'))
-  .filter(graph => graph.offsetParent !== null && !graph.closest('.page-slot-hidden'));
+// Charts of a hidden page, or of a section below the fold not yet seen (drawn when it is:
+// dashboard/components/layout.py when_seen), do not count.
+const graphs = Array.from(document.querySelectorAll('.dash-graph')).filter(graph =>
+  graph.offsetParent !== null && !graph.closest('.page-slot-hidden')
+  && !graph.closest('[data-seen-store]:not([data-seen])'));
 const drawn = graphs.every(graph => {
   const plot = graph.querySelector('.js-plotly-plot');
   if (!plot || !plot.data || !plot._fullLayout) { return false; }
@@ -125,7 +134,8 @@ const drawn = graphs.every(graph => {
 const ready = !loading && bench.pending === 0 && drawn && content && content.textContent.length;
 return {
   settled: Boolean(ready) && now - bench.lastMutation >= arguments[0],
-  lastMutation: bench.lastMutation, refreshes: bench.refreshes, requests: bench.requests,
+  lastMutation: bench.lastMutation, lastResponse: bench.lastResponse || 0,
+  refreshes: bench.refreshes, requests: bench.requests,
   now: now,
 };
 """
@@ -245,6 +255,11 @@ def wait_settled(driver, since: float) -> tuple[float | None, dict[str, Any]]:
     return None, state
 
 
+def _since(moment: float | None, started: float) -> float | None:
+    """Milliseconds from `started` to `moment` on the page's clock (None: not after it)."""
+    return round(moment - started, 1) if moment and moment > started else None
+
+
 class Session:
     """One browser on one server: interactions, each with its time, CPU and requests."""
 
@@ -279,6 +294,7 @@ class Session:
                 callback_requests=sum(p.endswith("_dash-update-component") for p in paths),
                 favicon_fetches=sum("favicon" in p for p in paths),
                 refresh_overlap=state.get("refreshes", 0) > refreshes,
+                extra={"last_response_ms": _since(state.get("lastResponse"), started)},
             )
         )
 

@@ -95,7 +95,9 @@ const loading = document.querySelectorAll("[data-dash-is-loading='true']").lengt
 const content = document.querySelector('#pages > .page-slot:not(.page-slot-hidden)');
 if (loading || !content || !content.children.length) { return false; }
 // Hidden pages keep their charts (callbacks/router.py): only the page shown counts.
-const graphs = Array.from(content.querySelectorAll('.dash-graph'));
+// Sections below the fold are drawn once seen (components/layout.py when_seen).
+const graphs = Array.from(content.querySelectorAll('.dash-graph'))
+    .filter(graph => !graph.closest('[data-seen-store]:not([data-seen])'));
 return graphs.every(graph => {
     const plot = graph.querySelector('.js-plotly-plot');
     if (!plot || !plot.data || !plot._fullLayout) { return false; }

@@ -34,6 +34,12 @@ def page_slot(prefix: str) -> str:
     return f"page-{prefix}"
 
 
+def seen(section_id: str) -> str:
+    """'tr-detail-seen': whether a section below the fold has come into view (drawn once it
+    has: components/layout.py when_seen)."""
+    return f"{section_id}-seen"
+
+
 def page_filter(prefix: str, name: str) -> str:
     """'page-tr-range': a global filter's value (range, model, tick) the page last showed."""
     return f"page-{prefix}-{name}"
@@ -62,11 +68,14 @@ TR_DETAIL = "tr-session-detail"
 TR_DETAIL_TITLE = "tr-session-detail-title"
 TR_DETAIL_CURVES = "tr-session-curves"
 TR_DETAIL_GPU = "tr-session-gpu"
+TR_DURATION_VIEW = "tr-duration-view"  # below the fold: drawn once seen (layout.when_seen)
+TR_DETAIL_VIEW = "tr-detail-view"
 
 # A/B Testing
 AB_VERSIONS = "ab-version-table"
 AB_VERSIONS_EXPORT = "ab-version-table-export"
 AB_TRENDS = "ab-version-trends"
+AB_TRENDS_VIEW = "ab-trends-view"  # below the fold: drawn once seen
 AB_TREND_METRIC = "ab-trend-metric"
 AB_MODE = "ab-mode"
 AB_EXPERIMENT = "ab-experiment"
@@ -91,6 +100,7 @@ DQ_REFERENCE_DATES = "dq-reference-dates"
 DQ_WINDOWS = "dq-drift-windows"
 DQ_DRIFT_VERDICT = "dq-drift-verdict"
 DQ_DRIFT_TABLE = "dq-drift-table"
+DQ_DRIFT_VIEW = "dq-drift-view"  # below the fold: drawn once seen
 DQ_DRIFT_EXPORT = "dq-drift-table-export"
 DQ_DISTRIBUTION = "dq-distribution-chart"
 
@@ -99,6 +109,7 @@ RS_KPIS = "rs-kpis"
 RS_UTILISATION = "rs-utilisation-chart"
 RS_MEMORY = "rs-memory-chart"
 RS_HEATMAP = "rs-gpu-heatmap"
+RS_HEATMAP_VIEW = "rs-heatmap-view"  # below the fold: drawn once seen
 RS_SESSIONS = "rs-sessions"
 RS_SESSIONS_EXPORT = "rs-sessions-export"
 RS_SESSIONS_DOWNLOAD = "rs-sessions-download"

@@ -21,7 +21,7 @@ from dashboard import ids
 from dashboard.analysis import ab
 from dashboard.callbacks.filters import checked_filters, filter_inputs, per_bucket, scope
 from dashboard.callbacks.grid_export import register_export
-from dashboard.callbacks.guard import page_callback
+from dashboard.callbacks.guard import page_callback, page_callback_when_seen
 from dashboard.callbacks.views import memoised_view
 from dashboard.components.ab_charts import cumulative_figure, forest_figure
 from dashboard.components.ab_controls import (
@@ -557,8 +557,9 @@ def register(app: Dash) -> None:
     page_callback(app, Output(ids.AB_VERSIONS, "rowData"), *filter_inputs(ids.AB_TESTING))(
         version_table
     )
-    page_callback(
+    page_callback_when_seen(
         app,
+        ids.AB_TRENDS_VIEW,
         Output(ids.AB_TRENDS, "figure"),
         *filter_inputs(ids.AB_TESTING),
         Input(ids.AB_TREND_METRIC, "value"),

@@ -17,7 +17,7 @@ from dashboard.analysis.quality import (
 )
 from dashboard.callbacks.filters import checked_filters, filter_inputs, scope
 from dashboard.callbacks.grid_export import register_export
-from dashboard.callbacks.guard import page_callback
+from dashboard.callbacks.guard import page_callback, page_callback_when_seen
 from dashboard.callbacks.views import memoised_view
 from dashboard.components import format as fmt
 from dashboard.components.drift import (
@@ -262,8 +262,9 @@ def register(app: Dash) -> None:
         for picker in (ids.DQ_CURRENT_DATES, ids.DQ_REFERENCE_DATES)
         for prop in ("start_date", "end_date")
     ]
-    page_callback(
+    page_callback_when_seen(
         app,
+        ids.DQ_DRIFT_VIEW,
         Output(ids.DQ_WINDOWS, "children"),
         Output(ids.DQ_DRIFT_VERDICT, "children"),
         Output(ids.DQ_DRIFT_TABLE, "rowData"),

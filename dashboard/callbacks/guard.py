@@ -7,8 +7,10 @@ import functools
 from collections.abc import Callable
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Output, no_update
+from dash import Dash, Input, Output, State, no_update
+from dash.exceptions import PreventUpdate
 
+from dashboard import ids
 from dashboard.components.theme import empty_figure
 from dashboard.data.sources import MissingTable
 from dashboard.errors import callback_failed
@@ -61,6 +63,33 @@ def page_callback(
                 return answers[0] if len(outputs) == 1 else tuple(answers)
 
         server_callback(app, *dependencies, **options)(guarded)
+        return function
+
+    return register
+
+
+def page_callback_when_seen(
+    app: Dash, section_id: str, *dependencies: object, **options: object
+) -> Callable[[Callable], Callable]:
+    """Like `page_callback`, for outputs in a section below the fold (layout.when_seen): no
+    request until the section has come into view, then as usual. The function's arguments are
+    unchanged (the section's `seen` flag is taken off them)."""
+    outputs = [dependency for dependency in dependencies if isinstance(dependency, Output)]
+    inputs = [dependency for dependency in dependencies if isinstance(dependency, Input)]
+    states = [dependency for dependency in dependencies if isinstance(dependency, State)]
+    seen = Input(ids.seen(section_id), "data")
+
+    def register(function: Callable) -> Callable:
+        @functools.wraps(function)
+        def when_seen(*args: object) -> object:
+            values = list(args)
+            if values.pop(len(inputs)) is not True:
+                raise PreventUpdate
+            return function(*values)
+
+        page_callback(app, *outputs, *inputs, seen, *states, prevent_initial_call=True, **options)(
+            when_seen
+        )
         return function
 
     return register

@@ -7,7 +7,7 @@ from dash import Dash, Output
 
 from dashboard import ids
 from dashboard.callbacks.filters import checked_filters, filter_inputs, scope
-from dashboard.callbacks.guard import page_callback
+from dashboard.callbacks.guard import page_callback, page_callback_when_seen
 from dashboard.callbacks.session_grid import register_session_grid
 from dashboard.callbacks.views import memoised_view
 from dashboard.components import format as fmt
@@ -24,11 +24,9 @@ def resources(range_key: object, model: object, _tick: object = None):
 @memoised_view
 def _resources_view(range_key: str, model: str):
     summary = queries.resource_summary(range_key, model)
-    trends = queries.resource_trends(range_key, model)
     fleet = queries.fleet_trends(range_key, model)
-    bucket = fmt.period(pd.Timedelta(queries.RESOURCE_BUCKETS[range_key]))
     gpus = 0 if pd.isna(summary["gpus"]) else int(summary["gpus"])
-    subtitle = f"{scope(range_key, model)} · {gpus} GPUs · mean per {bucket}"
+    subtitle = resource_subtitle(range_key, model, summary)
     cards = [
         kpi_card(
             "GPU utilisation while training",
@@ -55,12 +53,27 @@ def _resources_view(range_key: str, model: str):
             icon="bi-hourglass-split",
         ),
     ]
-    return (
-        cards,
-        utilisation_figure(fleet, subtitle),
-        memory_figure(fleet, subtitle),
-        gpu_heatmap(trends, subtitle),
-    )
+    return cards, utilisation_figure(fleet, subtitle), memory_figure(fleet, subtitle)
+
+
+def resources_per_gpu(range_key: object, model: object, _tick: object = None):
+    """The per-GPU heatmap (below the fold: drawn once seen)."""
+    range_key, model = checked_filters(range_key, model)
+    return _heatmap_view(range_key, model)
+
+
+@memoised_view
+def _heatmap_view(range_key: str, model: str):
+    summary = queries.resource_summary(range_key, model)
+    trends = queries.resource_trends(range_key, model)
+    return gpu_heatmap(trends, resource_subtitle(range_key, model, summary))
+
+
+def resource_subtitle(range_key: str, model: str, summary: pd.Series) -> str:
+    """'All Models · Last 30 Days · 4 GPUs · mean per 30 min'."""
+    bucket = fmt.period(pd.Timedelta(queries.RESOURCE_BUCKETS[range_key]))
+    gpus = 0 if pd.isna(summary["gpus"]) else int(summary["gpus"])
+    return f"{scope(range_key, model)} · {gpus} GPUs · mean per {bucket}"
 
 
 def register(app: Dash) -> None:
@@ -69,9 +82,11 @@ def register(app: Dash) -> None:
         Output(ids.RS_KPIS, "children"),
         Output(ids.RS_UTILISATION, "figure"),
         Output(ids.RS_MEMORY, "figure"),
-        Output(ids.RS_HEATMAP, "figure"),
         *filter_inputs(ids.RESOURCES),
     )(resources)
+    page_callback_when_seen(
+        app, ids.RS_HEATMAP_VIEW, Output(ids.RS_HEATMAP, "figure"), *filter_inputs(ids.RESOURCES)
+    )(resources_per_gpu)
     register_session_grid(
         app,
         ids.RESOURCES,

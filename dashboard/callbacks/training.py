@@ -9,7 +9,7 @@ from dash.exceptions import PreventUpdate
 from dashboard import ids
 from dashboard.callbacks.data_quality import configured_thresholds
 from dashboard.callbacks.filters import checked_filters, filter_inputs, per_bucket, scope
-from dashboard.callbacks.guard import page_callback
+from dashboard.callbacks.guard import page_callback, page_callback_when_seen
 from dashboard.callbacks.session_grid import register_session_grid
 from dashboard.callbacks.views import memoised_view
 from dashboard.components import format as fmt
@@ -26,6 +26,7 @@ from dashboard.components.training_charts import (
     failed_sessions,
     loss_figure,
     marks_note,
+    noted,
     reduction_note,
     session_curves_figure,
     session_gpu_figure,
@@ -43,8 +44,8 @@ _LATEST = pd.Timestamp("2100-01-01", tz="UTC")
 
 
 def training_overview(range_key: object, model: object, _tick: object = None):
-    """KPIs, live panel, and the accuracy, loss and duration charts (the sessions grid asks
-    for its rows itself: session_grid)."""
+    """KPIs, live panel, and the accuracy and loss charts (the sessions grid asks for its
+    rows itself: session_grid; the durations and drill-down below wait until seen)."""
     range_key, model = checked_filters(range_key, model)
     return _training_charts(range_key, model)
 
@@ -90,12 +91,21 @@ def _training_charts(range_key: str, model: str):
     return (
         cards,
         live_session_panel(queries.active_sessions(model), model_label(model)),
-        accuracy_figure(
-            sessions, trends, subtitle + marks_note(marks), dots, failed_dots, marked_days=marks
-        ),
+        accuracy_figure(sessions, trends, subtitle, dots, failed_dots, marked_days=marks),
         loss_figure(sessions, trends, subtitle, dots),
-        duration_figure(sessions, f"{scope(range_key, model)} · {len(sessions):,} sessions"),
     )
+
+
+def training_durations(range_key: object, model: object, _tick: object = None):
+    """The training time per session chart (below the fold: drawn once seen)."""
+    range_key, model = checked_filters(range_key, model)
+    return _duration_view(range_key, model)
+
+
+@memoised_view
+def _duration_view(range_key: str, model: str):
+    sessions = queries.sessions_in_range(range_key, model)
+    return duration_figure(sessions, f"{scope(range_key, model)} · {len(sessions):,} sessions")
 
 
 def _dots(sessions: pd.DataFrame):
@@ -187,7 +197,7 @@ def zoomed_figure(relayout: object, range_key: object, model: object, figure: st
         reductions.append(reduction)
         for key, values in session_points(shown, column, factor, "model_version").items():
             patch["data"][trace][key] = values
-    subtitle = chart_subtitle(range_key, model, total_completed)
+    marks = ""
     if figure == "accuracy":
         failed = session_dots(failed_sessions(sessions), ["val_accuracy"], limit)
         shown, reduction = failed["val_accuracy"]
@@ -195,10 +205,12 @@ def zoomed_figure(relayout: object, range_key: object, model: object, figure: st
         reductions.append(reduction)
         for key, values in points.items():
             patch["data"][FAILURE_TRACE][key] = values
-        marks = quality_data.quality_marks(range_key, model, configured_thresholds())
-        subtitle += marks_note(marks)
-    patch["layout"]["title"]["subtitle"]["text"] = subtitle + reduction_note(
-        reductions, zoomed=span is not None
+        marked = quality_data.quality_marks(range_key, model, configured_thresholds())
+        marks = marks_note(marked)
+    patch["layout"]["title"]["subtitle"]["text"] = noted(
+        chart_subtitle(range_key, model, total_completed),
+        marks,
+        reduction_note(reductions, zoomed=span is not None),
     )
     return patch
 
@@ -257,9 +269,11 @@ def register(app: Dash) -> None:
         Output(ids.TR_LIVE, "children"),
         Output(ids.TR_ACCURACY, "figure"),
         Output(ids.TR_LOSS, "figure"),
-        Output(ids.TR_DURATION, "figure"),
         *filter_inputs(ids.TRAINING),
     )(training_overview)
+    page_callback_when_seen(
+        app, ids.TR_DURATION_VIEW, Output(ids.TR_DURATION, "figure"), *filter_inputs(ids.TRAINING)
+    )(training_durations)
     # A zoom patches its chart alone (a partial update); a separate callback, so that Plotly's
     # relayout on every draw never supersedes the callback that draws the page. Only changes
     # of the x range reach the server: the browser drops the relayout of every draw.
@@ -291,8 +305,9 @@ def register(app: Dash) -> None:
         ids.TR_SESSIONS_DOWNLOAD,
         "training-sessions",
     )
-    page_callback(
+    page_callback_when_seen(
         app,
+        ids.TR_DETAIL_VIEW,
         Output(ids.TR_DETAIL_TITLE, "children"),
         Output(ids.TR_DETAIL_CURVES, "figure"),
         Output(ids.TR_DETAIL_GPU, "figure"),

@@ -61,7 +61,7 @@ DRIFT_COLUMNS = [
         "minWidth": 110,
         **_colour_rules({DRIFTED: BAD, STABLE: GOOD}),
     },
-    {"field": "test", "headerName": "Test", "minWidth": 210},
+    {"field": "test", "headerName": "Test", "minWidth": 250},
     {
         "field": "statistic",
         "headerName": "Statistic",

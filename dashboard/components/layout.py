@@ -5,6 +5,8 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from dashboard import ids
+
 
 def page_header(title: str, description: str) -> html.Div:
     return html.Div(
@@ -39,3 +41,13 @@ def section(title: str, children: object, extra: object = None) -> html.Section:
         [html.H5(title, className="section-title"), extra], className="section-heading"
     )
     return html.Section([heading, children], className="page-section")
+
+
+def when_seen(children: object, section_id: str) -> html.Div:
+    """`children`, drawn only once they come into view: assets/when_seen.js sets the section's
+    `seen` store when it nears the viewport, and its callbacks wait for that
+    (callbacks/guard.py: page_callback_when_seen)."""
+    store = ids.seen(section_id)
+    return html.Div(
+        [children, dcc.Store(id=store, data=False)], id=section_id, **{"data-seen-store": store}
+    )

@@ -77,6 +77,9 @@ def data_grid(
             "resizable": True,
             "minWidth": 90,
             "flex": 1,
+            # A header longer than its column wraps onto a second line instead of being cut.
+            "wrapHeaderText": True,
+            "autoHeaderHeight": True,
         },
         dashGridOptions=options,
         csvExportParams={"fileName": f"{export_name}.csv", "processCellCallback": GRID_CSV_CELL},
@@ -104,37 +107,42 @@ TEXT_FILTER = {"filter": "agTextColumnFilter"}
 NUMBER_FILTER = {"filter": "agNumberColumnFilter"}
 
 SESSION_COLUMNS = [
-    {"field": "session_id", "headerName": "Session", "minWidth": 110},
-    {"field": "model_type", "headerName": "Model type", "minWidth": 160},
-    {"field": "model_version", "headerName": "Version"},
-    {"field": "status", "headerName": "Status", **STATUS_CELL},
-    {"field": "started_at", "headerName": "Started (UTC)", "minWidth": 150},
-    {"field": "duration", "headerName": "Duration"},
+    # Widths that show a whole value (the grid scrolls sideways where they do not fit).
+    {"field": "session_id", "headerName": "Session", "minWidth": 190},
+    {"field": "model_type", "headerName": "Model type", "minWidth": 190},
+    {"field": "model_version", "headerName": "Version", "minWidth": 100},
+    {"field": "status", "headerName": "Status", "minWidth": 120, **STATUS_CELL},
+    {"field": "started_at", "headerName": "Started (UTC)", "minWidth": 175},
+    {"field": "duration", "headerName": "Duration", "minWidth": 120},
     {
         "field": "samples",
         "headerName": "Samples",
+        "minWidth": 140,
         "type": "numericColumn",
         "valueFormatter": {"function": number_format(",")},
     },
     {
         "field": "train_accuracy",
         "headerName": "Train acc.",
+        "minWidth": 110,
         "type": "numericColumn",
         "valueFormatter": {"function": number_format(".1%")},
     },
     {
         "field": "val_accuracy",
         "headerName": "Val. acc.",
+        "minWidth": 105,
         "type": "numericColumn",
         "valueFormatter": {"function": number_format(".1%")},
     },
     {
         "field": "val_loss",
         "headerName": "Val. loss",
+        "minWidth": 105,
         "type": "numericColumn",
         "valueFormatter": {"function": number_format(".3f")},
     },
-    {"field": "failure_reason", "headerName": "Failure reason", "minWidth": 160},
+    {"field": "failure_reason", "headerName": "Failure reason", "minWidth": 220},
 ]
 
 
@@ -195,13 +203,14 @@ def _version_interval_column(field: str, header: str, percent: bool) -> dict:
 
 
 VERSION_COLUMNS = [
-    {"field": "version", "headerName": "Version"},
-    {"field": "status", "headerName": "Status"},
-    {"field": "released_at", "headerName": "Released"},
-    {"field": "experiment_id", "headerName": "Experiment"},
+    {"field": "version", "headerName": "Version", "minWidth": 100},
+    {"field": "status", "headerName": "Status", "minWidth": 100},
+    {"field": "released_at", "headerName": "Released", "minWidth": 120},
+    {"field": "experiment_id", "headerName": "Experiment", "minWidth": 120},
     {
         "field": "alerts",
         "headerName": "Alerts (n)",
+        "minWidth": 100,
         "type": "numericColumn",
         "valueFormatter": {"function": number_format(",")},
     },
@@ -212,6 +221,7 @@ VERSION_COLUMNS = [
     {
         "field": "responded",
         "headerName": "Responses (n)",
+        "minWidth": 120,
         "type": "numericColumn",
         "valueFormatter": {"function": number_format(",")},
     },
@@ -242,20 +252,22 @@ def version_rows(table: pd.DataFrame) -> list[dict]:
 
 
 RESOURCE_SESSION_COLUMNS = [
-    {"field": "session_id", "headerName": "Session"},
-    {"field": "model_type", "headerName": "Model type", "minWidth": 160},
-    {"field": "status", "headerName": "Status", **STATUS_CELL},
-    {"field": "started_at", "headerName": "Started (UTC)", "minWidth": 150},
-    {"field": "duration", "headerName": "Duration"},
+    {"field": "session_id", "headerName": "Session", "minWidth": 190},
+    {"field": "model_type", "headerName": "Model type", "minWidth": 190},
+    {"field": "status", "headerName": "Status", "minWidth": 120, **STATUS_CELL},
+    {"field": "started_at", "headerName": "Started (UTC)", "minWidth": 175},
+    {"field": "duration", "headerName": "Duration", "minWidth": 120},
     {
         "field": "gpu_util_mean",
         "headerName": "Mean GPU utilisation",
+        "minWidth": 140,
         "type": "numericColumn",
         "valueFormatter": {"function": number_format(".1%")},
     },
     {
         "field": "gpu_mem_peak_gb",
         "headerName": "Peak GPU memory (GB)",
+        "minWidth": 140,
         "type": "numericColumn",
         "valueFormatter": {"function": number_format(".1f")},
     },

@@ -65,9 +65,11 @@ def titled(
         annotation.yref == "paper" and annotation.y is not None and annotation.y >= 1
         for annotation in figure.layout.annotations
     )
+    # Each further line of subtitle needs a line's height more above the plot.
+    top = (96 if has_subplot_titles else 64) + 18 * subtitle.count("<br>")
     figure.update_layout(
         height=height,
-        margin={"t": 96 if has_subplot_titles else 64, **(room or {})},
+        margin={"t": top, **(room or {})},
         title={"text": title, "subtitle": {"text": subtitle, "font": {"color": MUTED, "size": 12}}},
     )
     return figure

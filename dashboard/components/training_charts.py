@@ -115,14 +115,22 @@ def _sessions_and_trend(
 
 
 def reduction_note(reductions: list[Reduction], zoomed: bool = False) -> str:
-    """' · dots: 500 of 98,113 sessions per series, extremes kept; zoom in for all' when a
-    series was reduced; ' · zoomed: every session' for a zoomed window drawn whole."""
+    """'dots: 500 of 98,113 sessions per series, extremes kept; zoom in for all' when a
+    series was reduced; 'zoomed: every session in the window' for a zoomed window drawn
+    whole; else ''."""
     reduced = [reduction for reduction in reductions if reduction.reduced]
     if not reduced:
-        return " · zoomed: every session in the window" if zoomed else ""
+        return "zoomed: every session in the window" if zoomed else ""
     biggest = max(reduced, key=lambda reduction: reduction.total)
     where = "in the window" if zoomed else "zoom in for all"
-    return f" · dots: {biggest.note('sessions')} per series, extremes kept; {where}"
+    return f"dots: {biggest.note('sessions')} per series, extremes kept; {where}"
+
+
+def noted(subtitle: str, *notes: str) -> str:
+    """`subtitle`, then the notes there are on a line of their own: at half a 1366-px screen
+    one line cannot hold them all."""
+    shown = [note for note in notes if note]
+    return subtitle + ("<br>" + " · ".join(shown) if shown else "")
 
 
 # Why a day is shaded on the accuracy chart: legend entry and colour per reason.
@@ -133,13 +141,13 @@ DAY_MARKS = {
 
 
 def marks_note(marked_days: pd.DataFrame) -> str:
-    """' · shaded: data-quality warnings, feature drift' (the reasons present) for a subtitle."""
+    """'shaded: data-quality warnings, feature drift' (the reasons present), or ''."""
     reasons = [
         label
         for reason, label in (("quality", "data-quality warnings"), ("drift", "feature drift"))
         if (marked_days["reason"] == reason).any()
     ]
-    return " · shaded: " + ", ".join(reasons) if reasons else ""
+    return "shaded: " + ", ".join(reasons) if reasons else ""
 
 
 def _day_runs(days: pd.Series) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
@@ -199,7 +207,8 @@ def accuracy_figure(
     entries = sum(1 for trace in figure.data if trace.showlegend is not False)
     entries += sum(1 for shape in figure.layout.shapes if shape.showlegend)
     room = {"l": 64, "b": 101 if entries > 4 else 80}
-    return titled(figure, title, subtitle + reduction_note(reductions), room=room)
+    marks = marks_note(marked_days) if marked_days is not None else ""
+    return titled(figure, title, noted(subtitle, marks, reduction_note(reductions)), room=room)
 
 
 def loss_figure(
@@ -215,7 +224,8 @@ def loss_figure(
     figure.update_xaxes(type="date")
     figure.update_yaxes(title_text="Final cross-entropy loss")
     # The four legend entries take two rows at half the page's width.
-    return titled(figure, title, subtitle + reduction_note(reductions), room={"l": 66, "b": 96})
+    subtitle = noted(subtitle, reduction_note(reductions))
+    return titled(figure, title, subtitle, room={"l": 66, "b": 96})
 
 
 def duration_figure(sessions: pd.DataFrame, subtitle: str) -> go.Figure:

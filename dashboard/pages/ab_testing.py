@@ -7,7 +7,7 @@ from dash import html
 
 from dashboard import ids
 from dashboard.components.ab_controls import NO_CHOICES, PickerChoices, comparison_picker
-from dashboard.components.layout import chart, loading, page_header, section
+from dashboard.components.layout import chart, loading, page_header, section, when_seen
 from dashboard.components.soc_charts import SOC_KPIS
 from dashboard.components.tables import VERSION_COLUMNS, data_grid, export_button
 
@@ -65,7 +65,8 @@ def layout(choices: PickerChoices = NO_CHOICES, **_query: str) -> html.Div:
                 extra=export_button(ids.AB_VERSIONS_EXPORT),
             ),
             section(
-                "Per-version trends on live alerts", html.Div([metric_choice, chart(ids.AB_TRENDS)])
+                "Per-version trends on live alerts",
+                when_seen(html.Div([metric_choice, chart(ids.AB_TRENDS)]), ids.AB_TRENDS_VIEW),
             ),
         ]
     )

@@ -6,7 +6,7 @@ from dash import html
 
 from dashboard import ids
 from dashboard.components.drift import DRIFT_COLUMNS, drift_method_note, window_picker
-from dashboard.components.layout import chart, loading, page_header, section
+from dashboard.components.layout import chart, loading, page_header, section, when_seen
 from dashboard.components.quality import score_note
 from dashboard.components.tables import data_grid, export_button
 
@@ -45,42 +45,45 @@ def layout(**_query: str) -> html.Div:
             section("Trends", chart(ids.DQ_TRENDS, height=460)),
             section(
                 "Feature drift",
-                html.Div(
-                    [
-                        dbc.Row(
-                            [
-                                _picker(
-                                    "Current window",
-                                    ids.DQ_CURRENT_DATES,
-                                    "Empty: the selected time range.",
-                                ),
-                                _picker(
-                                    "Reference window",
-                                    ids.DQ_REFERENCE_DATES,
-                                    "Empty: the period of equal length before the current one.",
-                                ),
-                                dbc.Col(loading(html.Div(id=ids.DQ_WINDOWS)), className="pt-4"),
-                            ],
-                            className="g-4 mb-3",
-                        ),
-                        html.Div(id=ids.DQ_DRIFT_VERDICT),
-                        loading(
-                            data_grid(
-                                ids.DQ_DRIFT_TABLE,
-                                DRIFT_COLUMNS,
-                                height=330,
-                                export_name="feature-drift",
-                                selectable=True,
-                            )
-                        ),
-                        dbc.Row(
-                            [
-                                dbc.Col(chart(ids.DQ_DISTRIBUTION, height=380), lg=8),
-                                dbc.Col(drift_method_note(), lg=4),
-                            ],
-                            className="g-3 mt-1",
-                        ),
-                    ]
+                when_seen(
+                    html.Div(
+                        [
+                            dbc.Row(
+                                [
+                                    _picker(
+                                        "Current window",
+                                        ids.DQ_CURRENT_DATES,
+                                        "Empty: the selected time range.",
+                                    ),
+                                    _picker(
+                                        "Reference window",
+                                        ids.DQ_REFERENCE_DATES,
+                                        "Empty: the period of equal length before the current one.",
+                                    ),
+                                    dbc.Col(loading(html.Div(id=ids.DQ_WINDOWS)), className="pt-4"),
+                                ],
+                                className="g-4 mb-3",
+                            ),
+                            html.Div(id=ids.DQ_DRIFT_VERDICT),
+                            loading(
+                                data_grid(
+                                    ids.DQ_DRIFT_TABLE,
+                                    DRIFT_COLUMNS,
+                                    height=330,
+                                    export_name="feature-drift",
+                                    selectable=True,
+                                )
+                            ),
+                            dbc.Row(
+                                [
+                                    dbc.Col(chart(ids.DQ_DISTRIBUTION, height=380), lg=8),
+                                    dbc.Col(drift_method_note(), lg=4),
+                                ],
+                                className="g-3 mt-1",
+                            ),
+                        ]
+                    ),
+                    ids.DQ_DRIFT_VIEW,
                 ),
                 extra=export_button(ids.DQ_DRIFT_EXPORT),
             ),

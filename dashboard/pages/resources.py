@@ -5,7 +5,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard import ids
-from dashboard.components.layout import chart, loading, page_header, section
+from dashboard.components.layout import chart, loading, page_header, section, when_seen
 from dashboard.components.tables import RESOURCE_SESSION_GRID_COLUMNS, data_grid, export_button
 
 dash.register_page(
@@ -31,7 +31,10 @@ def layout(**_query: str) -> html.Div:
                 [dbc.Col(chart(ids.RS_UTILISATION), lg=6), dbc.Col(chart(ids.RS_MEMORY), lg=6)],
                 className="g-3 mt-1",
             ),
-            dbc.Row(dbc.Col(chart(ids.RS_HEATMAP, height=300)), className="g-3 mt-1"),
+            dbc.Row(
+                dbc.Col(when_seen(chart(ids.RS_HEATMAP, height=300), ids.RS_HEATMAP_VIEW)),
+                className="g-3 mt-1",
+            ),
             section(
                 "By session",
                 loading(

@@ -5,7 +5,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard import ids
-from dashboard.components.layout import chart, loading, page_header, section
+from dashboard.components.layout import chart, loading, page_header, section, when_seen
 from dashboard.components.tables import SESSION_GRID_COLUMNS, data_grid, export_button
 
 dash.register_page(
@@ -32,7 +32,10 @@ def layout(**_query: str) -> html.Div:
                 [dbc.Col(chart(ids.TR_ACCURACY), lg=6), dbc.Col(chart(ids.TR_LOSS), lg=6)],
                 className="g-3 mt-1",
             ),
-            dbc.Row(dbc.Col(chart(ids.TR_DURATION, height=300)), className="g-3 mt-1"),
+            dbc.Row(
+                dbc.Col(when_seen(chart(ids.TR_DURATION, height=300), ids.TR_DURATION_VIEW)),
+                className="g-3 mt-1",
+            ),
             section(
                 "Sessions",
                 loading(
@@ -54,22 +57,25 @@ def layout(**_query: str) -> html.Div:
             dcc.Download(id=ids.TR_SESSIONS_DOWNLOAD),
             section(
                 "Session drill-down",
-                html.Div(
-                    [
-                        html.P(
-                            "Select a session in the table to see its learning curves and GPU.",
-                            id=ids.TR_DETAIL_TITLE,
-                            className="text-secondary",
-                        ),
-                        dbc.Row(
-                            [
-                                dbc.Col(chart(ids.TR_DETAIL_CURVES, height=320), lg=7),
-                                dbc.Col(chart(ids.TR_DETAIL_GPU, height=320), lg=5),
-                            ],
-                            className="g-3",
-                        ),
-                    ],
-                    id=ids.TR_DETAIL,
+                when_seen(
+                    html.Div(
+                        [
+                            html.P(
+                                "Select a session in the table to see its learning curves and GPU.",
+                                id=ids.TR_DETAIL_TITLE,
+                                className="text-secondary",
+                            ),
+                            dbc.Row(
+                                [
+                                    dbc.Col(chart(ids.TR_DETAIL_CURVES, height=320), lg=7),
+                                    dbc.Col(chart(ids.TR_DETAIL_GPU, height=320), lg=5),
+                                ],
+                                className="g-3",
+                            ),
+                        ],
+                        id=ids.TR_DETAIL,
+                    ),
+                    ids.TR_DETAIL_VIEW,
                 ),
             ),
         ]

@@ -13,6 +13,7 @@ import pytest
 from dashboard import create_app, ids
 from dashboard.components.csv_export import FORMULA_STARTS
 from dashboard.data.sources import SimulatorSource
+from tests.browser.test_pages import see
 from tests.conftest import FIXED_NOW, SEED, FixedTimeSource, testing_config
 
 pytestmark = pytest.mark.browser
@@ -81,6 +82,7 @@ def no_formula_cells(rows: list[dict[str, str]]) -> list[str]:
 
 def test_the_drift_grid_exports_formulas_as_text(dashboard):
     dashboard.wait_for_page(url=f"{dashboard.server_url}/data-quality?range=30d")
+    see(dashboard, ids.DQ_DRIFT_VIEW)
     wait_for_grid_text(dashboard, ids.DQ_DRIFT_TABLE, LINK)
     click(dashboard, ids.DQ_DRIFT_EXPORT)
     rows = downloaded(dashboard, "feature-drift.csv")

@@ -64,6 +64,7 @@ def test_a_directory_with_only_training_tables_serves_the_training_page(
     start_on(dash_duo, tmp_path)
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/training")
     wait_for_chart(dash_duo, ids.TR_ACCURACY, timeout=CHART_TIMEOUT)
+    dash_duo.driver.execute_script("window.scrollTo(0, 0);")
     missing = [name for name in TABLES if name not in kept]
     dash_duo.wait_for_text_to_equal(f"#{ids.DATA_SOURCE}", f"Directory · {len(kept)} of 9 tables")
     dash_duo.find_element(f"#{ids.DATA_SOURCE}").click()

@@ -8,7 +8,7 @@ import pytest
 from selenium.webdriver.support.ui import Select
 
 from dashboard import ids
-from tests.browser.test_pages import PAGES, wait_for_chart, wait_for_subtitle
+from tests.browser.test_pages import PAGES, click_nav, wait_for_chart, wait_for_subtitle
 
 pytestmark = pytest.mark.browser
 
@@ -40,7 +40,7 @@ return plot ? plot.dataset.kept || null : null;
 
 
 def go_to(duo, path: str) -> None:
-    duo.find_element(f"a.nav-link[href^='{path}?']").click()
+    click_nav(duo, path)
     duo._wait_for(
         lambda driver: driver.current_url.split("?")[0].endswith(path),
         timeout=10,

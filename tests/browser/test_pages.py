@@ -40,10 +40,37 @@ def dashboard(dash_duo):
     return dash_duo
 
 
-def wait_for_chart(duo, graph_id: str, timeout: float = 20) -> None:
-    duo.wait_for_element(f"#{graph_id} .js-plotly-plot", timeout=timeout)
+SCROLL_TO = "document.getElementById(arguments[0]).scrollIntoView({block: 'center'});"
+
+
+def drawn_in_view(duo, graph_id: str) -> bool:
+    # Scrolled to again on every look: content arriving above may push the chart away.
+    duo.driver.execute_script(SCROLL_TO, graph_id)
+    return duo.driver.execute_script(PLOTTED_POINTS, graph_id) > 0
+
+
+def see(duo, section_id: str, timeout: float = 20) -> None:
+    """Scrolls to a section below the fold until the page has seen it (and asked for it)."""
+    duo.wait_for_element(f"#{section_id}", timeout=timeout)
+    seen = "return document.getElementById(arguments[0]).dataset.seen === 'yes';"
     duo._wait_for(
-        lambda _driver: duo.driver.execute_script(PLOTTED_POINTS, graph_id) > 0,
+        lambda driver: driver.execute_script(SCROLL_TO + seen, section_id),
+        timeout=timeout,
+        msg=f"{section_id} was never seen",
+    )
+
+
+def click_nav(duo, path: str) -> None:
+    """Clicks the nav link to `path`, from wherever the page is scrolled."""
+    link = duo.find_element(f"a.nav-link[href^='{path}?']")
+    duo.driver.execute_script("window.scrollTo(0, 0); arguments[0].click();", link)
+
+
+def wait_for_chart(duo, graph_id: str, timeout: float = 20) -> None:
+    """Scrolls to the chart (one below the fold is drawn once seen) and waits for its data."""
+    duo.wait_for_element(f"#{graph_id}", timeout=timeout)
+    duo._wait_for(
+        lambda _driver: drawn_in_view(duo, graph_id),
         timeout=timeout,
         msg=f"{graph_id} never drew data",
     )
@@ -72,9 +99,7 @@ def test_every_page_opens_by_its_nav_link(dashboard):
     dashboard.wait_for_page(url=dashboard.server_url)
     wait_for_chart(dashboard, PAGES["/"])
     for path, graph_id in [*list(PAGES.items())[1:], ("/", PAGES["/"])]:
-        dashboard.find_element(
-            f"#navbarContent a[href^='{path}?'], a.nav-link[href^='{path}?']"
-        ).click()
+        click_nav(dashboard, path)
         wait_for_chart(dashboard, graph_id)
         assert dashboard.driver.current_url.split("?")[0].endswith(path)
     assert dashboard.get_logs() == []
@@ -159,7 +184,7 @@ def test_charts_are_drawn_once_by_the_vendored_cartesian_bundle(dashboard):
     dashboard.driver.set_window_size(1600, 1200)
     dashboard.wait_for_page(url=dashboard.server_url)
     for path in PAGES:
-        dashboard.find_element(f"a.nav-link[href^='{path}?']").click()
+        click_nav(dashboard, path)
         wait_for_chart(dashboard, PAGES[path])
         dashboard._wait_for(
             lambda _driver: dashboard.driver.execute_script(SETTLED),

@@ -9,6 +9,7 @@ from selenium.webdriver.common.keys import Keys
 
 from dashboard import create_app, ids
 from dashboard.components.drift import DRIFTED, STABLE
+from tests.browser.test_pages import see
 from tests.conftest import FIXED_NOW, testing_config
 
 pytestmark = pytest.mark.browser
@@ -68,6 +69,7 @@ def choose_dates(duo, picker_id: str, start: str, end: str) -> None:
 
 def test_the_last_30_days_list_drifted_and_stable_features(dashboard):
     dashboard.wait_for_page(url=f"{dashboard.server_url}/data-quality")
+    see(dashboard, ids.DQ_DRIFT_VIEW)
     found = wait_for_verdicts(
         dashboard, lambda found: set(found) == FEATURES, "the drift table never listed features"
     )
@@ -88,6 +90,7 @@ def test_the_last_30_days_list_drifted_and_stable_features(dashboard):
 
 def test_windows_before_the_shift_list_no_drifted_feature(dashboard):
     dashboard.wait_for_page(url=f"{dashboard.server_url}/data-quality")
+    see(dashboard, ids.DQ_DRIFT_VIEW)
     wait_for_verdicts(dashboard, lambda found: DRIFTED in found.values(), "no drift at first")
     choose_dates(dashboard, ids.DQ_CURRENT_DATES, day(45), day(31))
     choose_dates(dashboard, ids.DQ_REFERENCE_DATES, day(60), day(46))
@@ -104,6 +107,7 @@ def test_windows_before_the_shift_list_no_drifted_feature(dashboard):
 
 def test_all_time_asks_for_a_reference_window_until_one_is_chosen(dashboard):
     dashboard.wait_for_page(url=f"{dashboard.server_url}/data-quality?range=all")
+    see(dashboard, ids.DQ_DRIFT_VIEW)
     dashboard.wait_for_contains_text(f"#{ids.DQ_DRIFT_VERDICT}", "choose a reference window")
     assert verdicts(dashboard) == {}
     choose_dates(dashboard, ids.DQ_REFERENCE_DATES, day(60), day(46))
@@ -113,6 +117,7 @@ def test_all_time_asks_for_a_reference_window_until_one_is_chosen(dashboard):
 
 def test_selecting_a_feature_shows_its_distributions(dashboard):
     dashboard.wait_for_page(url=f"{dashboard.server_url}/data-quality")
+    see(dashboard, ids.DQ_DRIFT_VIEW)
     wait_for_verdicts(dashboard, lambda found: set(found) == FEATURES, "no rows")
     cell = dashboard.find_element(
         f"#{ids.DQ_DRIFT_TABLE} .ag-row[row-id='severity'] .ag-cell[col-id='verdict']"

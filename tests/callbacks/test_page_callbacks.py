@@ -16,7 +16,7 @@ from dashboard.callbacks import (
 )
 from dashboard.components import format as fmt
 from dashboard.data import queries
-from dashboard.domain import DEFAULT_MODEL, DEFAULT_RANGE
+from dashboard.domain import MODEL_LABELS, TIME_RANGES
 from tests.helpers import card_texts
 
 pytestmark = pytest.mark.usefixtures("app_context")
@@ -148,18 +148,15 @@ def test_resources_fill_every_output():
     assert session_grid.session_page({"startRow": 0, "endRow": 60}, "24h", "all")["rowData"]
 
 
-def test_url_query_sets_the_filters_and_flags_unknown_values():
-    assert shell.filters_from_url("?range=7d&model=threat_detection", "30d", "all")[:2] == (
-        "7d",
-        "threat_detection",
-    )
-    range_key, model, message = shell.filters_from_url("?range=forever&model=x", "7d", "all")
-    assert (range_key, model) == (DEFAULT_RANGE, shell.no_update)
-    assert "unknown time range 'forever' and model type 'x'" in message.children
-    assert shell.filters_from_url(["not", "a", "string"], DEFAULT_RANGE, DEFAULT_MODEL)[:2] == (
-        shell.no_update,
-        shell.no_update,
-    )
+def test_the_browser_checks_the_url_against_every_allowed_filter_value():
+    # The URL's filters are read in the browser (tests/browser/test_page_keeping.py): its
+    # script holds the domain module's values and labels, and nothing else.
+    script = shell.filter_vocabulary_script()
+    for key, (label, _) in TIME_RANGES.items():
+        assert f'"{key}": "{label}"' in script
+    for key, label in MODEL_LABELS.items():
+        assert f'"{key}": "{label}"' in script
+    assert "VOCABULARY" not in script and "MAX_QUERY" not in script
 
 
 def test_data_status_says_when_the_data_is_from():
