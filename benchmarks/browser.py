@@ -61,7 +61,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.deployed import ROOT, Deployment
-from benchmarks.processes import ingest_pids, worker_pids
+from benchmarks.processes import chromium_options, ingest_pids, worker_pids
 
 RESULTS = ROOT / "benchmarks" / "results" / "browser.json"
 WINDOW = (1366, 900)
@@ -210,21 +210,9 @@ class CpuMeter:
 
 def browser():
     from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
 
-    options = Options()
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        f"--window-size={WINDOW[0]},{WINDOW[1]}",
-        "--disable-background-networking",
-        "--no-first-run",
-    ):
-        options.add_argument(argument)
-    options.binary_location = "/usr/bin/chromium"
+    options = chromium_options(*WINDOW)
     options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
     driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": INSTRUMENT})

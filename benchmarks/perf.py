@@ -57,7 +57,7 @@ import numpy as np
 import requests
 
 from benchmarks.load import RendererClient, _at, _ids, _on
-from benchmarks.processes import free_port, worker_pids
+from benchmarks.processes import chromium_options, free_port, worker_pids
 from tests.http import renderer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -495,20 +495,8 @@ def settle_times(server: Server, ranges: tuple[str, ...]) -> dict[str, Any]:
     first visit (nothing cached: it parses every script), then per range, each page cold
     (fresh workers) and warm (a second visit)."""
     from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
 
-    options = Options()
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--window-size=1600,1200",
-        "--disable-background-networking",
-        "--no-first-run",
-    ):
-        options.add_argument(argument)
-    options.binary_location = "/usr/bin/chromium"
+    options = chromium_options(1600, 1200)
     driver = webdriver.Chrome(options=options)
     results: dict[str, Any] = {"pages": defaultdict(dict)}
     try:

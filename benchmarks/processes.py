@@ -26,6 +26,25 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def chromium_options(width: int, height: int):
+    """Selenium options for Debian's headless Chromium in a `width` x `height` window."""
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        f"--window-size={width},{height}",
+        "--disable-background-networking",
+        "--no-first-run",
+    ):
+        options.add_argument(argument)
+    options.binary_location = "/usr/bin/chromium"
+    return options
+
+
 INGEST_COMMAND = b"dashboard.data.ingest_process"
 
 

@@ -232,7 +232,7 @@ def distribution(
     report = quality_data.drift_report(model, windows.current, windows.reference)
     row = report.features.set_index("feature").loc[feature]
     subtitle = (
-        f"{_verdict_text(row)} · {model_label(model)} · share of samples per bin · reference "
+        f"{_verdict_text(row)} · {model_label(model)} · share of samples per bin<br>reference "
         f"{fmt.date(report.reference_days[0])} → {fmt.date(report.reference_days[1])}, current "
         f"{fmt.date(report.current_days[0])} → {fmt.date(report.current_days[1])}"
     )

@@ -65,12 +65,14 @@ DRIFT_COLUMNS = [
     {
         "field": "statistic",
         "headerName": "Statistic",
+        "minWidth": 115,
         "type": "numericColumn",
         "valueFormatter": {"function": _NUMBER.format(".3f")},
     },
     {
         "field": "p_value",
         "headerName": "p-value",
+        "minWidth": 110,
         "type": "numericColumn",
         "valueFormatter": {
             "function": "params.value == null ? '–' : "

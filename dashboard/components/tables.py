@@ -206,7 +206,7 @@ VERSION_COLUMNS = [
     {"field": "version", "headerName": "Version", "minWidth": 100},
     {"field": "status", "headerName": "Status", "minWidth": 100},
     {"field": "released_at", "headerName": "Released", "minWidth": 120},
-    {"field": "experiment_id", "headerName": "Experiment", "minWidth": 120},
+    {"field": "experiment_id", "headerName": "Experiment", "minWidth": 135},
     {
         "field": "alerts",
         "headerName": "Alerts (n)",

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import dash
 import pytest
 from dash import no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import ids
-from dashboard.callbacks import ab_testing
+from dashboard.callbacks import ab_testing, router
 from dashboard.data import experiments
 from tests.helpers import text_of
 
@@ -43,9 +42,9 @@ def default_choice() -> tuple[str, str, str]:
 
 
 def ab_layout():
-    """The A/B page's layout as Dash's pages router renders it on a visit."""
-    page = next(page for page in dash.page_registry.values() if page["path"] == "/ab-testing")
-    return page["layout"]()
+    """The A/B page's layout as the pages router draws it on a first visit."""
+    slots = router.draw_page("/ab-testing")
+    return next(slot for slot in slots if slot is not router.no_update)
 
 
 def compare_experiment(experiment_id, model="all", range_key="30d"):

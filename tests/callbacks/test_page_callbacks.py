@@ -86,7 +86,8 @@ def test_last_sessions_lists_ten_newest_first():
 
 
 def test_training_overview_fills_every_output():
-    cards, _live, accuracy, loss, duration = training.training_overview("7d", "all", None)
+    cards, _live, accuracy, loss = training.training_overview("7d", "all", None)
+    duration = training.training_durations("7d", "all", None)
     assert len(cards) == 4
     assert trace_points(accuracy) > 0 and trace_points(loss) > 0 and trace_points(duration) > 0
     # The sessions grid asks for its rows block by block (session_grid.session_page).
@@ -142,7 +143,8 @@ def test_data_quality_gives_eight_indicators_and_their_trends():
 
 
 def test_resources_fill_every_output():
-    cards, utilisation, memory, heatmap = resources.resources("24h", "all", None)
+    cards, utilisation, memory = resources.resources("24h", "all", None)
+    heatmap = resources.resources_per_gpu("24h", "all", None)
     assert len(cards) == 4
     assert trace_points(utilisation) > 0 and trace_points(memory) > 0 and heatmap.data
     assert session_grid.session_page({"startRow": 0, "endRow": 60}, "24h", "all")["rowData"]

@@ -110,7 +110,8 @@ def test_overview_without_versions_validation_metrics_or_a_release_table(range_k
 
 @pytest.mark.parametrize("range_key", RANGES)
 def test_training_with_failures_that_name_no_reason(range_key):
-    cards, live, accuracy, loss, duration = training.training_overview(range_key, "all", None)
+    cards, live, accuracy, loss = training.training_overview(range_key, "all", None)
+    duration = training.training_durations(range_key, "all", None)
     texts = card_texts(cards)
     sessions = queries.sessions_in_range(range_key, "all")
     if (sessions["status"] == "failed").any():
@@ -211,7 +212,8 @@ def test_resources_without_gpu_telemetry_in_the_range(monkeypatch):
         )
 
     monkeypatch.setattr(queries, "resource_summary", nothing)
-    cards, utilisation, memory, heatmap = resources.resources("24h", "all", None)
+    cards, utilisation, memory = resources.resources("24h", "all", None)
+    heatmap = resources.resources_per_gpu("24h", "all", None)
     texts = card_texts(cards)
     assert texts[0].startswith("GPU utilisation while training –") and "0 GPUs" in texts[0]
     for text in texts:

@@ -33,7 +33,6 @@ DATA_STATUS = {
     ],
     "inputs": [
         {"id": "refresh-interval", "property": "n_intervals", "value": 1},
-        {"id": "url", "property": "pathname", "value": "/"},
     ],
     "changedPropIds": ["refresh-interval.n_intervals"],
 }

@@ -282,7 +282,7 @@ def combined_app(store_uri, tmp_path_factory, app):
 
 def test_training_page_lists_the_mlflow_runs_with_their_statuses(combined_app, runs):
     with combined_app.server.app_context():
-        cards, _live, accuracy, _loss, _duration = training.training_overview("24h", "all")
+        cards, _live, accuracy, _loss = training.training_overview("24h", "all")
         rows = session_grid.session_page({"startRow": 0, "endRow": 60}, "24h", "all")["rowData"]
     statuses = {row["session_id"]: row["status"] for row in rows}
     assert statuses == {
