@@ -16,7 +16,7 @@ from typing import TextIO
 import pandas as pd
 
 from dashboard.config import settings_from_env
-from dashboard.data.sources import Snapshot, read_source, source_from_setting
+from dashboard.data.sources import Snapshot, read_source, source_from_config
 from simulator.schema import TABLES, TIME_COLUMNS
 
 # Where a table without a sorting time column keeps its times.
@@ -68,13 +68,7 @@ def report(snapshot: Snapshot, out: TextIO) -> None:
 def check_data(setting: str, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     try:
         settings = settings_from_env()
-        source = source_from_setting(
-            setting,
-            int(settings["SIM_SEED"]),
-            int(settings["SIM_SCALE"]),
-            settings.get("METRIC_ALIASES"),
-            settings.get("MODEL_TYPE_MAP"),
-        )
+        source = source_from_config(setting, settings)
         snapshot = read_source(source, pd.Timestamp.now(tz="UTC").as_unit("us"))
     except Exception as error:  # anything that stops the read is the report's answer
         print(f"Cannot read {setting}: {type(error).__name__}: {error}", file=err)

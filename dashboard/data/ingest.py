@@ -504,7 +504,7 @@ class EmptySource:
 
 def source_for(config: dict) -> tuple[Source | None, SqlStore | None]:
     """The source to ingest and the SQL database read in place that the settings name."""
-    from dashboard.data.sources import source_from_setting
+    from dashboard.data.sources import source_from_config
 
     source = config.get("DATA_SOURCE_OBJECT")
     parts = [part.strip() for part in str(config["DATA_SOURCE"]).split(SEPARATOR)]
@@ -515,13 +515,7 @@ def source_for(config: dict) -> tuple[Source | None, SqlStore | None]:
     others = SEPARATOR.join(part for part in parts if part and not is_sql_store(part))
     if not others:
         return None, sql
-    return source_from_setting(
-        others,
-        int(config["SIM_SEED"]),
-        int(config["SIM_SCALE"]),
-        config.get("METRIC_ALIASES"),
-        config.get("MODEL_TYPE_MAP"),
-    ), sql
+    return source_from_config(others, config), sql
 
 
 def ingester_for(config: dict) -> Ingester:

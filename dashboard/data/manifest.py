@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 MANIFEST = "manifest.json"
-FORMAT = 1
+FORMAT = 2  # 2: training_sessions.run_name
 
 # The column each event table is partitioned and ordered by; the other tables are small
 # reference tables, stored whole.

@@ -263,7 +263,7 @@ def test_tables_mlflow_lacks_raise_missing_table_with_a_hint(mlflow_app, store_u
 def test_training_drill_down_shows_a_run_its_status_and_curves(mlflow_app, runs):
     with mlflow_app.server.app_context():
         title, curves, gpu = training.session_detail([{"session_id": runs["failed"]}], [])
-        assert "failed: CUDA out of memory" in title and "Threat Detection" in title
+        assert "failed: CUDA out of memory" in title[0] and "Threat Detection" in title[0]
         assert sum(len(trace.x) for trace in curves.data) == 4 * 10
         assert sum(len(trace.x) for trace in gpu.data) > 0
 

@@ -50,6 +50,7 @@ class Run:
     ended_at: pd.Timestamp | None
     failure_reason: str | None = None
     params: Mapping[str, str] = field(default_factory=dict)
+    run_name: str | None = None  # what people call it: MLflow's run name, the run folder
 
 
 def empty_points() -> pd.DataFrame:
@@ -87,6 +88,8 @@ def validated_tables(
     for table, frame in tables.items():
 
         def run_of(row: object, frame: pd.DataFrame = frame) -> str:
+            if "session_id" not in frame.columns:
+                return f"version {frame.at[row, 'version']}"
             return f"run {frame.at[row, 'session_id']}"
 
         result, table_problems = validate_table(table, frame, f"{where} ({table})", run_of)
@@ -112,10 +115,11 @@ def runs_snapshot(
     fingerprints: list[tuple[str, object]],
     hint: Callable[[str], str],
     notes: tuple[str, ...],
+    extra: Mapping[str, pd.DataFrame] | None = None,
 ) -> Snapshot:
-    """The snapshot of a training-run source: its runs' tables, checked against the contract,
-    with a hint for each table such a source does not hold."""
-    tables = build_tables(runs, pd.concat(points, ignore_index=True), names)
+    """The snapshot of a training-run source: its runs' tables (and `extra` tables it read),
+    checked against the contract, with a hint for each table such a source does not hold."""
+    tables = {**build_tables(runs, pd.concat(points, ignore_index=True), names), **(extra or {})}
     checked, problems = validated_tables(tables, source)
     return Snapshot(
         checked,
@@ -214,6 +218,7 @@ def _sessions(
         rows.append(
             {
                 "session_id": run.session_id,
+                "run_name": run.run_name,
                 "model_type": run.model_type,
                 "model_version": run.model_version,
                 "started_at": run.started_at,
@@ -248,6 +253,7 @@ RESOURCE_COLUMNS = [
 ]
 SESSION_COLUMNS = [
     "session_id",
+    "run_name",
     "model_type",
     "model_version",
     "started_at",
