@@ -4,6 +4,7 @@ Resources page with the figures a direct PromQL query gives."""
 
 from __future__ import annotations
 
+import io
 import math
 
 import pandas as pd
@@ -12,6 +13,7 @@ from mlflow.tracking import MlflowClient
 
 from benchmarks.processes import free_port
 from dashboard import create_app
+from dashboard.__main__ import check_data
 from dashboard.callbacks import resources
 from dashboard.data import queries
 from dashboard.data.sources import source_from_setting
@@ -217,3 +219,18 @@ def test_resources_page_figures_equal_a_direct_promql_query(resources_app, prome
     assert not math.isnan(sessions.at["orca-sentinel-17", "gpu_util_mean"])
     assert sessions.at["lynx-warden-3", "gpu_mem_peak_gb"] > 0
     assert sum(len(trace.x) for trace in utilisation.data if trace.x is not None) > 0
+
+
+def test_check_data_names_the_gpus_hosts_and_span(prometheus):
+    out, err = io.StringIO(), io.StringIO()
+    assert check_data(f"prometheus:{prometheus.url}", out, err) == 0, err.getvalue()
+    report = out.getvalue()
+    assert "GPU telemetry: 4 GPU(s)" in report
+    assert "0% of samples belong to a training run" in report
+    assert "hosts: gpu-node-a (2 GPU(s)), gpu-node-b (2 GPU(s))" in report
+    assert "GPU 2 = gpu-node-b gpu 0 (GPU-gpu-node-b-0)" in report
+    assert f"{(END - pd.Timedelta(days=2)).floor('D'):%Y-%m-%d}" in report
+    assert (
+        "training_sessions" in report
+        and "DASHBOARD_DATA_SOURCE='mlflow:<URI>;prometheus:" in report
+    )
