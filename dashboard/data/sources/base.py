@@ -86,6 +86,8 @@ class Snapshot:
     settled_before: pd.Timestamp | None = None
     kept_from: pd.Timestamp | None = None  # the source keeps no rows before this (retention)
     claims: tuple[GpuClaim, ...] = ()
+    # A source of one kind of data (GPU telemetry): its hints yield to those of the others.
+    hints_yield: bool = False
     gpus: pd.DataFrame | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:

@@ -40,6 +40,12 @@ class CombinedSource(ReadingSource):
                 held_by[name] = holder
             else:
                 ways = [snap.hints.get(name) for snap in snapshots if snap.hints.get(name)]
+                firm = [
+                    snap.hints[name]
+                    for snap in snapshots
+                    if not snap.hints_yield and snap.hints.get(name)
+                ]
+                ways = firm or ways
                 hints[name] = "; or ".join(dict.fromkeys(ways)) or "no source provides it"
         settled = [snap.settled_before for snap in snapshots]
         notes = [note for snap in snapshots for note in snap.notes]

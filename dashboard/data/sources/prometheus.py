@@ -117,19 +117,19 @@ class PrometheusSource(ReadingSource):
                 (len(samples), str(samples["timestamp"].max()), float(samples["gpu_util"].sum()))
             ),
             hints={name: self._hint(name) for name in TABLES if name != "resource_usage"},
-            notes=(self._found(gpus, samples),),
+            notes=(self._found(gpus),),
             kept_from=start,
             gpus=gpus,
+            hints_yield=True,
         )
 
     def _hint(self, table: str) -> str:
         return (
-            f"Prometheus holds GPU telemetry only; combine it with a source of {table} "
-            f"(mlflow:<URI>, tensorboard:<dir> or a directory): "
-            f"DASHBOARD_DATA_SOURCE='mlflow:<URI>;prometheus:{self.url}'"
+            "Prometheus holds GPU telemetry only; join a source of it with ';' "
+            f"(DASHBOARD_DATA_SOURCE='mlflow:<URI>;prometheus:{self.url}')"
         )
 
-    def _found(self, gpus: pd.DataFrame, samples: pd.DataFrame) -> str:
+    def _found(self, gpus: pd.DataFrame) -> str:
         util = self.metrics["gpu_util"]
         if gpus.empty:
             return (
@@ -138,17 +138,10 @@ class PrometheusSource(ReadingSource):
                 "DASHBOARD_PROMETHEUS_METRICS)"
             )
         hosts = gpus.groupby("host", sort=True)["gpu"].apply(lambda values: ", ".join(values))
-        numbered = "; ".join(
-            f"GPU {row.gpu_id} = {row.host} gpu {row.gpu}" for row in gpus.head(8).itertuples()
-        )
         return (
             f"Prometheus {self.url}: {len(gpus)} GPU(s) on {len(hosts)} host(s) ("
             + "; ".join(f"{host}: gpu {names}" for host, names in hosts.items())
-            + f"), {samples['timestamp'].min():%Y-%m-%d %H:%M} → "
-            f"{samples['timestamp'].max():%Y-%m-%d %H:%M} UTC, one point per "
-            f"{self.steps[0] if self.steps else self.min_step_seconds} s at most; "
-            + numbered
-            + (", …" if len(gpus) > 8 else "")
+            + f"), one point per {max(self.steps, default=self.min_step_seconds)} s at most"
         )
 
     def _samples(self, start: pd.Timestamp, end: pd.Timestamp, step: int) -> pd.DataFrame:
