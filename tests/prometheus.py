@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.processes import free_port, stop_process
-from tests.serving.harness import wait_for
+from tests.serving.harness import ThrowawayServer, wait_for
 
 START_TIMEOUT = 60
 STOP_TIMEOUT = 30
@@ -91,13 +91,15 @@ def backfill(text: str, tsdb_dir: Path) -> None:
         raise RuntimeError(f"promtool failed ({finished.returncode}):\n{finished.stderr[-3000:]}")
 
 
-class PrometheusServer:
+class PrometheusServer(ThrowawayServer):
     """A throwaway Prometheus on a loopback port, at `url` once entered (a context manager).
 
     `config`: a prometheus.yml to load (default: one that scrapes nothing); `tsdb_dir`: the
     storage directory (default: a temporary one, deleted on stop); `extra_args` go to the
     command line as they are (`--web.enable-lifecycle`, rule files through the config).
     """
+
+    log_name = "prometheus.log"
 
     def __init__(
         self,
@@ -113,27 +115,6 @@ class PrometheusServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.directory: Path | None = None
         self.process: subprocess.Popen | None = None
-
-    def __enter__(self) -> PrometheusServer:
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *_exception: object) -> None:
-        self.stop()
-
-    @property
-    def log(self) -> Path:
-        return self.directory / "prometheus.log"
-
-    def logs(self) -> str:
-        """The end of the server's log, to show when it fails."""
-        if self.directory is None or not self.log.exists():
-            return ""
-        return self.log.read_text(errors="replace")[-6000:]
 
     def start(self) -> None:
         self.directory = Path(tempfile.mkdtemp(prefix="prometheus-"))
