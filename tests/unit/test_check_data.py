@@ -99,11 +99,11 @@ def test_mlflow_runs_are_reported_by_name_with_registry_versions_and_what_was_le
     client = MlflowClient(tracking_uri=uri)
     threat = client.create_experiment("threat_detection")
     start = int((FIXED_NOW - pd.Timedelta(hours=3)).timestamp() * 1000)
-    run = client.create_run(
+    finished = client.create_run(
         threat, start_time=start, run_name="orca-sentinel-17", tags={"model_version": "v5.2.1"}
     )
-    client.log_metric(run.info.run_id, "accuracy", 0.8, step=0)
-    client.set_terminated(run.info.run_id, "FINISHED", end_time=start + 60_000)
+    client.log_metric(finished.info.run_id, "accuracy", 0.8, step=0)
+    client.set_terminated(finished.info.run_id, "FINISHED", end_time=start + 60_000)
     failed = client.create_run(threat, start_time=start + 120_000, run_name="lynx-warden-3")
     client.set_tag(failed.info.run_id, "failure_reason", "CUDA out of memory")
     client.set_terminated(failed.info.run_id, "FAILED", end_time=start + 180_000)
@@ -111,7 +111,7 @@ def test_mlflow_runs_are_reported_by_name_with_registry_versions_and_what_was_le
     stray = client.create_run(notebook, start_time=start, run_name="tinkering")
     client.set_terminated(stray.info.run_id, "FINISHED")
     client.create_registered_model("soc-threat-detection")
-    client.create_model_version("soc-threat-detection", "runs:/x/model", run_id=run.info.run_id)
+    client.create_model_version("soc-threat-detection", "runs:/x/model", run_id=finished.info.run_id)
     client.set_registered_model_alias("soc-threat-detection", "champion", "1")
 
     status, out, _ = run(f"mlflow:{uri}")
