@@ -105,7 +105,7 @@ TEXT_FILTER = {"filter": "agTextColumnFilter"}
 NUMBER_FILTER = {"filter": "agNumberColumnFilter"}
 
 SESSION_COLUMNS = [
-    {"field": "run_name", "headerName": "Run", "minWidth": 150},
+    {"field": "run_name", "headerName": "Run", "minWidth": 180},
     {"field": "session_id", "headerName": "Session ID", "minWidth": 110},
     {"field": "model_type", "headerName": "Model type", "minWidth": 160},
     {"field": "model_version", "headerName": "Version"},
@@ -245,7 +245,7 @@ def version_rows(table: pd.DataFrame) -> list[dict]:
 
 
 RESOURCE_SESSION_COLUMNS = [
-    {"field": "run_name", "headerName": "Run", "minWidth": 150},
+    {"field": "run_name", "headerName": "Run", "minWidth": 180},
     {"field": "session_id", "headerName": "Session ID"},
     {"field": "model_type", "headerName": "Model type", "minWidth": 160},
     {"field": "status", "headerName": "Status", **STATUS_CELL},

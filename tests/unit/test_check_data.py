@@ -111,7 +111,9 @@ def test_mlflow_runs_are_reported_by_name_with_registry_versions_and_what_was_le
     stray = client.create_run(notebook, start_time=start, run_name="tinkering")
     client.set_terminated(stray.info.run_id, "FINISHED")
     client.create_registered_model("soc-threat-detection")
-    client.create_model_version("soc-threat-detection", "runs:/x/model", run_id=finished.info.run_id)
+    client.create_model_version(
+        "soc-threat-detection", "runs:/x/model", run_id=finished.info.run_id
+    )
     client.set_registered_model_alias("soc-threat-detection", "champion", "1")
 
     status, out, _ = run(f"mlflow:{uri}")

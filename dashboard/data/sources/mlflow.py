@@ -158,12 +158,6 @@ class MlflowSource(ReadingSource):
         return replace(snapshot, claims=tuple(claim for run in runs for claim in _claims(run)))
 
     def _hint(self, table: str) -> str:
-        if table == "resource_usage":
-            return (
-                "the MLflow runs log no system metrics (mlflow.enable_system_metrics_logging()); "
-                "or read the GPUs' DCGM exporter series from Prometheus: "
-                f"DASHBOARD_DATA_SOURCE='mlflow:{self.tracking_uri};prometheus:<URL>'"
-            )
         if table == "model_versions":
             return (
                 "the MLflow Model Registry holds no model versions: register the models your "
