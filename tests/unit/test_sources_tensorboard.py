@@ -7,6 +7,7 @@ PyTorch/TF1 style (`simple_value`) and TF2 style (tensor summaries from `scalar_
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +17,7 @@ from tensorboard.plugins.scalar.summary_v2 import scalar_pb
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
 from dashboard import create_app
+from dashboard.__main__ import check_data
 from dashboard.callbacks import training
 from dashboard.data import queries
 from dashboard.data.sources import MissingTable
@@ -52,23 +54,17 @@ def write_scalars(
 
 
 def write_run(run_dir: Path, start: pd.Timestamp, steps: int, style: str, seconds: int = 30):
-    writer = EventFileWriter(str(run_dir))
+    points = []
     for step in range(steps):
         progress = step / max(steps - 1, 1)
-        wall_time = (start + pd.Timedelta(seconds=seconds * step)).timestamp()
         values = {
             "Accuracy/train": 0.5 + 0.25 * progress,
             "Accuracy/val": 0.48 + 0.25 * progress,
             "Loss/train": 1.0 - 0.8 * progress,
             "Loss/val": 1.1 - 0.8 * progress,
         }
-        if style == "pytorch":
-            summaries = [simple_values(step, values)]
-        else:
-            summaries = [scalar_pb(tag, value) for tag, value in values.items()]
-        for summary in summaries:
-            writer.add_event(event_pb2.Event(wall_time=wall_time, step=step, summary=summary))
-    writer.close()
+        points.append((start + pd.Timedelta(seconds=seconds * step), step, values))
+    write_scalars(run_dir, points, style)
 
 
 @pytest.fixture(scope="module")
@@ -252,6 +248,7 @@ def layouts(tmp_path_factory) -> Path:
         lightning / "version_0",
         FIXED_NOW - pd.Timedelta(hours=3),
         "model_type: threat_detection\nmodel_version: v5.2.1\nmax_epochs: 6\nlr: 0.001\n"
+        "gpu_host: gpu-node-a\ngpus: 0,1\n"
         "layers:\n- 64\n- 32\n",
     )
     write_lightning_run(lightning / "version_1", FIXED_NOW - pd.Timedelta(hours=2), "lr: 0.01\n")
@@ -308,3 +305,22 @@ def test_a_model_type_map_places_lightning_logs(layouts):
     sessions = source.load(FIXED_NOW).tables["training_sessions"].set_index("session_id")
     assert sessions.at["lightning_logs/version_1", "model_type"] == "incident_classification"
     assert sessions.at["lightning_logs/version_0", "model_type"] == "incident_classification"
+
+
+def test_lightning_hparams_claim_their_gpus(layout_snapshot):
+    (claim,) = layout_snapshot.claims
+    assert (claim.session_id, claim.host, claim.gpus) == (
+        "lightning_logs/version_0",
+        "gpu-node-a",
+        ("0", "1"),
+    )
+
+
+def test_check_data_names_the_runs_and_says_what_it_left_out(layouts):
+    out, err = io.StringIO(), io.StringIO()
+    assert check_data(f"tensorboard:{layouts}", out, err) == 0, err.getvalue()
+    report = out.getvalue()
+    assert "Training runs: 2 (2 completed)" in report
+    assert "20261126-0900 (false_positive_filter/v5.1.0/20261126-0900, completed)" in report
+    assert "lightning_logs/version_0 (lightning_logs/version_0, completed)" in report
+    assert "left out 1 run folder(s) (lightning_logs/version_1)" in report

@@ -13,9 +13,9 @@ local store (`sqlite:///mlflow.db`). Needs the `mlflow` extra (`pip install .[ml
 - Metric histories (every point) -> training_metrics, through the metric aliases; MLflow's
   system metrics -> resource_usage (see `dashboard.data.sources.training_runs`).
 - The Model Registry's versions -> model_versions (see `dashboard.data.sources.mlflow_registry`).
-- A run that names its host and GPUs (tag or param `gpu_host`, the exporter's host name, and
-  `gpus`, comma-separated GPU indices or UUIDs) claims those GPUs while it runs: GPU telemetry
-  from Prometheus (`dashboard.data.sources.prometheus`) is attributed to it.
+- A run that names its host and GPUs (tag or param `gpu_host` and `gpus`, see
+  `dashboard.data.sources.training_runs`) claims those GPUs while it runs: GPU telemetry from
+  Prometheus (`dashboard.data.sources.prometheus`) is attributed to it.
 - Only training tables and versions: the others are missing (combine with a directory).
 
 A finished run is fetched once; only runs that are still active, or changed, are fetched again.
@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dashboard.data.sources.base import GpuClaim, ReadingSource, Snapshot
+from dashboard.data.sources.base import ReadingSource, Snapshot
 from dashboard.data.sources.metric_aliases import MetricNames, ModelTypes
 from dashboard.data.sources.mlflow_registry import VersionStatuses, read_registry
 from dashboard.data.sources.training_runs import (
@@ -54,7 +54,6 @@ STATUSES = {
 # MLflow's default of 7 retries with exponential backoff. Set these variables to override.
 HTTP_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
 PAGE_SIZE = 1000
-HOST_KEY, GPUS_KEY = "gpu_host", "gpus"
 
 
 def sqlite_path(uri: str) -> Path | None:
@@ -68,15 +67,6 @@ def _named(mlflow_run) -> str:
     """'orca-sentinel-17 (3f9c…)': a run as its users know it, with its id."""
     info = mlflow_run.info
     return f"{info.run_name} ({info.run_id})" if info.run_name else info.run_id
-
-
-def _claims(run: Run) -> list[GpuClaim]:
-    """The GPUs a run names (`gpu_host` and `gpus`, tags or params), held while it runs."""
-    host = (run.params.get(HOST_KEY) or "").strip()
-    gpus = tuple(gpu.strip() for gpu in (run.params.get(GPUS_KEY) or "").split(",") if gpu.strip())
-    if not host or not gpus:
-        return []
-    return [GpuClaim(run.session_id, host, gpus, run.started_at, run.ended_at)]
 
 
 def _utc(milliseconds: int | None) -> pd.Timestamp | None:
@@ -143,7 +133,7 @@ class MlflowSource(ReadingSource):
             else run
             for run in runs
         ]
-        snapshot = runs_snapshot(
+        return runs_snapshot(
             runs,
             points,
             self.names,
@@ -155,7 +145,6 @@ class MlflowSource(ReadingSource):
             + registry.notes,
             extra={"model_versions": registry.versions} if len(registry.versions) else {},
         )
-        return replace(snapshot, claims=tuple(claim for run in runs for claim in _claims(run)))
 
     def _hint(self, table: str) -> str:
         if table == "model_versions":

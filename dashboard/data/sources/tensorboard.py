@@ -10,7 +10,8 @@ TF2-style (tensor summaries) or PyTorch/TF1-style (simple values).
   validation folder's tags read as `validation/<tag>` (`epoch_accuracy` there is val_accuracy).
 - PyTorch Lightning's layout: `<name>/version_N/` with `hparams.yaml`; its run name is
   `<name>/version_N`, and its hyperparameters count as parameters (`max_epochs` -> epochs;
-  `model_type`, `model_version` and `run_name` there say those when no folder does).
+  `model_type`, `model_version` and `run_name` there say those when no folder does; and
+  `gpu_host` and `gpus` claim GPUs, as MLflow runs do).
 - Model type: the first folder on that path that names one (or that `DASHBOARD_MODEL_TYPE_MAP`
   maps), else the run's `hparams.yaml`; model version: the folder between it and the run
   folder, if any, else `hparams.yaml`. Layout:

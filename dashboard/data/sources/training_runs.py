@@ -10,7 +10,10 @@ step, timestamp, value), and this module builds from them:
   `system/system_memory_usage_megabytes` (-> host GB), one row per sample and GPU;
 - training_sessions: one row per run; last values from each metric's last point, GPU mean and
   peak from its resource rows, samples and epochs from a parameter or tag, else a metric, else
-  the highest `epoch` logged (0 when nothing says).
+  the highest `epoch` logged (0 when nothing says);
+- GPU claims: a run whose parameters or tags name `gpu_host` (the host the GPU exporter
+  reports) and `gpus` (comma-separated GPU indices or UUIDs) holds those GPUs while it runs
+  (see `dashboard.data.sources.gpu_attribution`).
 
 MLflow's megabytes are 10^6 bytes (it divides by 1e6), so GB here are 10^9 bytes.
 """
@@ -23,7 +26,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from dashboard.data.sources.base import Snapshot, content_token
+from dashboard.data.sources.base import GpuClaim, Snapshot, content_token
 from dashboard.data.sources.metric_aliases import MetricNames
 from dashboard.data.sources.validation import Problem, validate_table
 from simulator.schema import TABLES
@@ -36,6 +39,7 @@ GPU_KEY = (
 HOST_MEMORY_KEY = "system/system_memory_usage_megabytes"
 MEGABYTES_PER_GB = 1000.0
 LAST_VALUES = ("train_accuracy", "val_accuracy", "train_loss", "val_loss")
+HOST_KEY, GPUS_KEY = "gpu_host", "gpus"
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,15 @@ def validated_tables(
     return checked, problems
 
 
+def claims_of(run: Run) -> list[GpuClaim]:
+    """The GPUs a run names (`gpu_host` and `gpus`, parameters or tags), held while it runs."""
+    host = (run.params.get(HOST_KEY) or "").strip()
+    gpus = tuple(gpu.strip() for gpu in (run.params.get(GPUS_KEY) or "").split(",") if gpu.strip())
+    if not host or not gpus:
+        return []
+    return [GpuClaim(run.session_id, host, gpus, run.started_at, run.ended_at)]
+
+
 def left_out(noun: str, names: list[str], why: str) -> str:
     """'left out 5 run(s) (a, b, c, …): why', a note on runs a source could not use."""
     shown = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
@@ -129,6 +142,7 @@ def runs_snapshot(
         hints={name: hint(name) for name in TABLES if name not in tables},
         problems=tuple(problems),
         notes=notes,
+        claims=tuple(claim for run in runs for claim in claims_of(run)),
     )
 
 
