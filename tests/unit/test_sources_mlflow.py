@@ -438,3 +438,36 @@ def test_with_an_mlflow_ui_the_drill_down_links_to_the_run(store_uri, runs):
     link = title[-1]
     assert link.href == f"http://mlflow.internal:5000/#/runs/{runs['finished']}"
     assert "Open in MLflow" in str(link.children)
+
+
+def test_a_store_whose_registry_cannot_be_read_still_serves_its_runs(store_uri, monkeypatch):
+    from mlflow.exceptions import MlflowException
+
+    source = MlflowSource(store_uri, ALIASES)
+
+    def unsupported(**_arguments):
+        raise MlflowException("Model Registry is not supported on this store")
+
+    monkeypatch.setattr(source.client, "search_model_versions", unsupported)
+    snapshot = source.load(FIXED_NOW)
+    assert "model_versions" in snapshot.missing
+    assert len(snapshot.tables["training_sessions"]) == 6
+    assert any("model registry: not read" in note for note in snapshot.notes)
+    assert "mlflow.register_model" in snapshot.hints["model_versions"]
+
+
+def test_a_registry_without_aliases_or_stages_counts_its_newest_version_stable(tmp_path):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.create_experiment("threat_detection")
+    run_ids = []
+    for hours, version in ((5, "v1.0.0"), (2, "v1.1.0")):
+        start = ms(FIXED_NOW - pd.Timedelta(hours=hours))
+        run = client.create_run(experiment, start_time=start, tags={"model_version": version})
+        client.set_terminated(run.info.run_id, "FINISHED", end_time=start + 60_000)
+        run_ids.append(run.info.run_id)
+    client.create_registered_model("triage")
+    for run_id in run_ids:
+        client.create_model_version("triage", f"runs:/{run_id}/model", run_id=run_id)
+    versions = MlflowSource(uri).load(FIXED_NOW).tables["model_versions"].set_index("version")
+    assert versions["status"].to_dict() == {"v1.0.0": "retired", "v1.1.0": "stable"}

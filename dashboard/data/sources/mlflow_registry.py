@@ -90,11 +90,19 @@ def _aliases(client) -> dict[tuple[str, str], list[str]]:
 def read_registry(
     client, run_versions: Mapping[str, str | None], statuses: VersionStatuses
 ) -> Registry:
-    """The registry's versions; `run_versions` is each known run's own `model_version` tag."""
-    versions = sorted(
-        _pages(client.search_model_versions, PAGE_SIZE), key=lambda v: (v.name, int(v.version))
-    )
-    aliases = _aliases(client)
+    """The registry's versions; `run_versions` is each known run's own `model_version` tag.
+    A store without a registry (or one this client cannot read) gives none, and says why."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        found = _pages(client.search_model_versions, PAGE_SIZE)
+        aliases = _aliases(client)
+    except MlflowException as error:
+        reason = str(error).splitlines()[0][:200]
+        note = f"model registry: not read ({type(error).__name__}: {reason}); no model versions"
+        empty = pd.DataFrame(columns=VERSION_COLUMNS)
+        return Registry(empty, {}, (note,), ("unreadable", reason))
+    versions = sorted(found, key=lambda v: (v.name, int(v.version)))
 
     def marks(v) -> list[str]:
         return [*aliases.get((v.name, str(v.version)), []), v.current_stage or ""]
