@@ -112,7 +112,7 @@ def test_every_gpu_and_sample_becomes_resource_usage(prometheus):
     assert usage["session_id"].isna().all()  # nothing says who trained: idle time
     assert snapshot.gpus[["host", "gpu"]].apply(tuple, axis=1).tolist() == GPUS
     assert sorted(usage["gpu_id"].unique()) == [0, 1, 2, 3]
-    assert source.steps == [60]
+    assert list(source.steps) == [60]
     sums = prometheus.scalar("sum(sum_over_time(DCGM_FI_DEV_GPU_UTIL[3d]))", NOW.timestamp())
     count = prometheus.scalar("sum(count_over_time(DCGM_FI_DEV_GPU_UTIL[3d]))", NOW.timestamp())
     assert count == len(usage)
@@ -127,7 +127,7 @@ def test_a_refresh_asks_only_for_the_minutes_since_the_last_read(prometheus):
     source = PrometheusSource(prometheus.url, lookback_days=30)
     first = source.load(NOW)
     later = source.load(NOW + pd.Timedelta(minutes=3))
-    assert source.steps == [query_step(NOW - pd.Timedelta(days=30), NOW, 60), 60]
+    assert list(source.steps) == [query_step(NOW - pd.Timedelta(days=30), NOW, 60), 60]
     assert source.steps[0] > 60  # the first read of 30 days is coarser than a refresh
     assert later.tables["resource_usage"].equals(first.tables["resource_usage"])
     assert later.token == first.token  # nothing new: the generation stays
@@ -144,6 +144,10 @@ def test_a_setting_without_a_url_or_with_unknown_names_is_refused():
         source_from_setting("prometheus:prom:9090", SEED, 1)
     with pytest.raises(ValueError, match="unknown: gpu_temp"):
         PrometheusSource("http://prom:9090", metrics={"gpu_temp": "DCGM_FI_DEV_GPU_TEMP"})
+    with pytest.raises(ValueError, match=r"not a name: 'sum\(\('"):
+        PrometheusSource("http://prom:9090", metrics={"gpu_util": "sum(("})
+    with pytest.raises(ValueError, match="DASHBOARD_PROMETHEUS_LABELS"):
+        PrometheusSource("http://prom:9090", labels={"host": "host name"})
 
 
 def test_other_exporters_names_are_configurable(prometheus):

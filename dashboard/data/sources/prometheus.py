@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import deque
 from collections.abc import Mapping
 
 import pandas as pd
@@ -53,13 +55,26 @@ OVER_STEP = {"gpu_util": "avg_over_time", "mem_used": "max_over_time", "mem_free
 SAMPLE_KEYS = ["host", "gpu", "uuid", "timestamp"]
 
 
-def _checked(names: Mapping[str, object] | None, defaults: dict[str, str], setting: str):
+METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+
+def _checked(
+    names: Mapping[str, object] | None, defaults: dict[str, str], setting: str, form: re.Pattern
+) -> dict[str, str]:
     names = dict(names or {})
     unknown = sorted(set(names) - set(defaults))
-    if unknown or not all(isinstance(value, str) and value for value in names.values()):
+    invalid = sorted(
+        repr(value)
+        for value in names.values()
+        if not isinstance(value, str) or not form.match(value)
+    )
+    if unknown or invalid:
         raise ValueError(
-            f"{setting} must be a JSON object with string values for {', '.join(defaults)}"
+            f"{setting} must be a JSON object naming Prometheus series or labels for "
+            f"{', '.join(defaults)}"
             + (f"; unknown: {', '.join(unknown)}" if unknown else "")
+            + (f"; not a name: {', '.join(invalid)}" if invalid else "")
         )
     return {**defaults, **names}
 
@@ -87,14 +102,16 @@ class PrometheusSource(ReadingSource):
                 f"DASHBOARD_DATA_SOURCE 'prometheus:{url}' needs the server's http(s) URL, "
                 "e.g. prometheus:http://prometheus:9090"
             )
-        self.metrics = _checked(metrics, DEFAULT_METRICS, "DASHBOARD_PROMETHEUS_METRICS")
-        self.labels = _checked(labels, DEFAULT_LABELS, "DASHBOARD_PROMETHEUS_LABELS")
+        self.metrics = _checked(
+            metrics, DEFAULT_METRICS, "DASHBOARD_PROMETHEUS_METRICS", METRIC_NAME
+        )
+        self.labels = _checked(labels, DEFAULT_LABELS, "DASHBOARD_PROMETHEUS_LABELS", LABEL_NAME)
         self.lookback = pd.Timedelta(days=lookback_days)
         self.min_step_seconds = int(min_step_seconds)
         self.name = f"Prometheus {self.url}"
         self._kept = _empty_samples()  # settled samples, never asked for again
         self._kept_until: pd.Timestamp | None = None
-        self.steps: list[int] = []  # the step of each query_range asked, newest last
+        self.steps: deque[int] = deque(maxlen=64)  # the steps of the last reads, newest last
 
     def read(self, now: pd.Timestamp, since: pd.Timestamp | None = None) -> Snapshot:
         start = now - self.lookback
