@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard.data.sources.base import ReadingSource, Snapshot, Source, content_token, read_source
+from dashboard.data.sources.base import (
+    GpuClaim,
+    ReadingSource,
+    Snapshot,
+    Source,
+    content_token,
+    read_source,
+)
 from dashboard.data.sources.gpu_attribution import attribute, with_session_gpu_figures
 from simulator.schema import TABLES
 
@@ -39,27 +46,14 @@ class CombinedSource(ReadingSource):
                 tables[name] = holder.tables[name]
                 held_by[name] = holder
             else:
-                ways = [snap.hints.get(name) for snap in snapshots if snap.hints.get(name)]
-                firm = [
-                    snap.hints[name]
-                    for snap in snapshots
-                    if not snap.hints_yield and snap.hints.get(name)
-                ]
-                ways = firm or ways
-                hints[name] = "; or ".join(dict.fromkeys(ways)) or "no source provides it"
+                givers = [snap for snap in snapshots if snap.hints.get(name)]
+                givers = [snap for snap in givers if not snap.hints_yield] or givers
+                ways = dict.fromkeys(snap.hints[name] for snap in givers)
+                hints[name] = "; or ".join(ways) or "no source provides it"
         settled = [snap.settled_before for snap in snapshots]
-        notes = [note for snap in snapshots for note in snap.notes]
         telemetry = held_by.get("resource_usage")
         claims = [claim for snap in snapshots for claim in snap.claims]
-        if telemetry is not None and telemetry.gpus is not None and claims:
-            tables["resource_usage"], unmatched = attribute(
-                tables["resource_usage"], telemetry.gpus, claims
-            )
-            notes.extend(unmatched)
-            if "training_sessions" in tables:
-                tables["training_sessions"] = with_session_gpu_figures(
-                    tables["training_sessions"], tables["resource_usage"]
-                )
+        unmatched = _attribute_gpu_time(tables, telemetry, claims)
         return Snapshot(
             tables,
             now,
@@ -67,9 +61,26 @@ class CombinedSource(ReadingSource):
             token=content_token([snap.token for snap in snapshots]),
             hints=hints,
             problems=tuple(problem for snap in snapshots for problem in snap.problems),
-            notes=tuple(notes),
+            notes=tuple(note for snap in snapshots for note in snap.notes) + tuple(unmatched),
             since=since,
             settled_before=None if None in settled else min(settled),
             claims=tuple(claims),
             gpus=telemetry.gpus if telemetry is not None else None,
         )
+
+
+def _attribute_gpu_time(
+    tables: dict[str, pd.DataFrame], telemetry: Snapshot | None, claims: list[GpuClaim]
+) -> list[str]:
+    """Give the claimed telemetry rows (and sessions' missing GPU figures) to the sessions that
+    claim them, in `tables`; notes on claims that match no GPU."""
+    if telemetry is None or telemetry.gpus is None or not claims:
+        return []
+    tables["resource_usage"], unmatched = attribute(
+        tables["resource_usage"], telemetry.gpus, claims
+    )
+    if "training_sessions" in tables:
+        tables["training_sessions"] = with_session_gpu_figures(
+            tables["training_sessions"], tables["resource_usage"]
+        )
+    return unmatched
