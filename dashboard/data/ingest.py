@@ -44,7 +44,7 @@ from dashboard.data.manifest import (
 from dashboard.data.sources import MissingTable, Snapshot, Source, is_sql_store, load
 from dashboard.data.sources.base import SEPARATOR
 from dashboard.data.sql_store import SqlStore
-from dashboard.data.tables import CELL_SCHEMAS, DRIFT_WEEKS, contract_table
+from dashboard.data.tables import CELL_SCHEMAS, DRIFT_WEEKS, GPU_NAMES, contract_table
 from simulator.schema import MODEL_TYPES, TABLES, conform
 
 log = logging.getLogger(__name__)
@@ -209,6 +209,7 @@ class Ingester:
             tables[name] = parts
         self._update_cells(tables, previous, changed_tables, retired, settled)
         self._update_drift_weeks(tables, previous, changed_tables, retired)
+        self._update_gpu_names(tables, previous, snapshot, changed_tables, retired)
         hints = {name: hint for name, hint in snapshot.hints.items() if name not in in_place}
         changed = (
             bool(changed_tables)
@@ -408,6 +409,36 @@ class Ingester:
         retired.extend(part.file for part in old)
         tables[DRIFT_WEEKS] = [self._write(DRIFT_WEEKS, WHOLE, weeks, settled=False)]
         changed_tables.add(DRIFT_WEEKS)
+
+    def _update_gpu_names(
+        self,
+        tables: dict[str, list[Part]],
+        previous: Manifest,
+        snapshot: Snapshot,
+        changed_tables: set[str],
+        retired: list[str],
+    ) -> None:
+        """What each gpu_id is, as the telemetry source names its GPUs (host and index)."""
+        old = previous.tables.get(GPU_NAMES, [])
+        gpus = snapshot.gpus
+        if gpus is None or gpus.empty or "resource_usage" not in tables:
+            retired.extend(part.file for part in old)
+            changed_tables.update([GPU_NAMES] if old else [])
+            return
+        names = pd.DataFrame(
+            {
+                "gpu_id": gpus["gpu_id"].astype("int64"),
+                "name": (gpus["host"].astype(str) + " gpu " + gpus["gpu"].astype(str)).astype(
+                    "string"
+                ),
+            }
+        )
+        if len(old) == 1 and old[0].digest == digest(names):
+            tables[GPU_NAMES] = old
+            return
+        retired.extend(part.file for part in old)
+        tables[GPU_NAMES] = [self._write(GPU_NAMES, WHOLE, names, settled=False)]
+        changed_tables.add(GPU_NAMES)
 
     # Housekeeping
 

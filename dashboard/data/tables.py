@@ -84,6 +84,8 @@ CELL_SCHEMAS: dict[str, ibis.Schema] = {
     ),
     # The days of weeks in which some feature drifted, per model filter (dashboard.data.ingest).
     "drift_weeks": ibis.schema({"model": "string", "date": 'timestamp("UTC", 6)'}),
+    # What each gpu_id is, when the telemetry source says (Prometheus: "gpu-node-a gpu 0").
+    "gpu_names": ibis.schema({"gpu_id": "int64", "name": "string"}),
     "gpu_cells": ibis.schema(
         {
             "bin": "int64",
@@ -97,6 +99,7 @@ CELL_SCHEMAS: dict[str, ibis.Schema] = {
 
 
 DRIFT_WEEKS = "drift_weeks"
+GPU_NAMES = "gpu_names"
 
 
 @functools.cache

@@ -218,7 +218,9 @@ def test_resources_page_figures_equal_a_direct_promql_query(resources_app, prome
     assert f"{expected['gpu_util_training']:.1%}" in shown
     assert f"{expected['busy_share']:.1%}" in shown
     assert "4 GPUs" in shown
-    assert len(heatmap.data[0].y) == len(GPUS)
+    assert list(heatmap.data[0].y) == [
+        f"GPU {number} · {host} gpu {gpu}" for number, (host, gpu) in enumerate(GPUS)
+    ]
     # Sessions that logged no GPU figures of their own take them from their GPUs' series.
     assert not math.isnan(sessions.at["orca-sentinel-17", "gpu_util_mean"])
     assert sessions.at["lynx-warden-3", "gpu_mem_peak_gb"] > 0
