@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from cachetools import LRUCache
 
@@ -48,6 +49,9 @@ _DRIFT_WEEKS_LOCK = threading.Lock()
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}([T ][0-9:.]{0,15})?")
 _EARLIEST = pd.Timestamp("2000-01-01", tz="UTC")
 _LATEST = pd.Timestamp("2100-01-01", tz="UTC")
+# Drift results are keyed on the samples' version, which changes once a day: kept that long
+# rather than the cache's default few minutes, so no worker recomputes them within the day.
+_SAMPLES_DAY_SECONDS = 24 * 3600
 
 
 # Indicators
@@ -260,35 +264,74 @@ def drift_report(model: str, current: Window, reference: Window) -> DriftReport:
     The test per feature is `column_drift`'s choice; PSI (deciles of the reference) gives the
     band when both windows hold at least PSI_MIN_SAMPLES samples.
     """
-    return _drift_report(key(), validate_model(model), _window_key(current), _window_key(reference))
+    model = validate_model(model)
+    return _drift_report(*_drift_key(model, current, reference))
 
 
-def _samples(span: Window, model: str) -> pd.DataFrame:
-    table = contract_table("feature_samples")
-    chosen = model_filter(table.filter(within(table.date, span)), model)
-    return rows_of("feature_samples", chosen.order_by(["date", "feature"]))
-
-
-def _days(samples: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp] | None:
-    return None if samples.empty else (samples["date"].iloc[0], samples["date"].iloc[-1])
+def _drift_key(model: str, current: Window, reference: Window) -> tuple:
+    """What a drift computation depends on: the samples' version and the sample dates each
+    window holds. Samples arrive once a day, so a window that ends 'now' keeps its key (and
+    its cached report) through every refresh of the day, on every worker."""
+    generation_key = key()
+    return (
+        table_version("feature_samples"),
+        model,
+        _covered(generation_key, model, _window_key(current)),
+        _covered(generation_key, model, _window_key(reference)),
+    )
 
 
 @cache.memoize()
+def _covered(generation_key: str, model: str, window_key: tuple) -> tuple[str, str] | None:
+    """The first and last sample date inside the window, as a window key that holds exactly
+    those samples (None when it holds none)."""
+    table = contract_table("feature_samples")
+    chosen = model_filter(table.filter(within(table.date, _from_key(window_key))), model)
+    span = fetch(chosen.aggregate(first=chosen.date.min(), last=chosen.date.max())).iloc[0]
+    if pd.isna(span["first"]):
+        return None
+    last = span["last"] + pd.Timedelta(microseconds=1)
+    return span["first"].isoformat(), last.isoformat()
+
+
+def _feature_values(
+    covered: tuple[str, str] | None, model: str, feature: str | None = None
+) -> dict[str, pd.Series]:
+    """Each feature's sample values in the window (one feature's with `feature`).
+
+    Only the values cross from the engine, ordered by feature, and are split by the per-feature
+    counts: a fraction of the cost of whole rows, which matters at millions of samples."""
+    if covered is None:
+        return {}
+    table = contract_table("feature_samples")
+    chosen = model_filter(table.filter(within(table.date, _from_key(covered))), model)
+    if feature is not None:
+        chosen = chosen.filter(chosen.feature == feature)
+    counts = fetch(chosen.group_by("feature").aggregate(n=chosen.count()).order_by("feature"))
+    values = fetch(chosen.order_by(["feature", "date"]).select("value"))["value"]
+    edges = np.cumsum([0, *counts["n"]])
+    return {
+        str(name): values.iloc[first:last].reset_index(drop=True)
+        for name, first, last in zip(counts["feature"], edges[:-1], edges[1:], strict=True)
+    }
+
+
+def _days(covered: tuple[str, str] | None) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    if covered is None:
+        return None
+    span = _from_key(covered)
+    return span.start.as_unit("us"), (span.end - pd.Timedelta(microseconds=1)).as_unit("us")
+
+
+@cache.memoize(timeout=_SAMPLES_DAY_SECONDS)
 def _drift_report(
-    generation_key: str, model: str, current_key: tuple, reference_key: tuple
+    samples_version: str, model: str, current_key: tuple | None, reference_key: tuple | None
 ) -> DriftReport:
-    current = _samples(_from_key(current_key), model)
-    reference = _samples(_from_key(reference_key), model)
-    current_values = current.groupby("feature", observed=True)["value"]
-    reference_values = reference.groupby("feature", observed=True)["value"]
-    current_groups = dict(list(current_values))
-    reference_groups = dict(list(reference_values))
+    current = _feature_values(current_key, model)
+    reference = _feature_values(reference_key, model)
+    nothing = pd.Series(dtype=float)
     rows = [
-        feature_drift(
-            feature,
-            reference_groups.get(feature, pd.Series(dtype=float)),
-            current_groups.get(feature, pd.Series(dtype=float)),
-        )
+        feature_drift(feature, reference.get(feature, nothing), current.get(feature, nothing))
         for feature in features()
     ]
     table = pd.DataFrame(rows)
@@ -296,8 +339,8 @@ def _drift_report(
     return DriftReport(
         features=table,
         dataset=dataset_drift(tested) if tested else None,
-        current_days=_days(current),
-        reference_days=_days(reference),
+        current_days=_days(current_key),
+        reference_days=_days(reference_key),
     )
 
 
@@ -312,22 +355,24 @@ def feature_distribution(
     model = validate_model(model)
     if not isinstance(feature, str) or feature not in features():
         raise ValueError(f"unknown feature {str(feature)[:40]!r}")
-    return _feature_distribution(
-        key(), model, feature, _window_key(current), _window_key(reference)
-    )
+    samples_version, _, current_key, reference_key = _drift_key(model, current, reference)
+    return _feature_distribution(samples_version, model, feature, current_key, reference_key)
 
 
-@cache.memoize()
+@cache.memoize(timeout=_SAMPLES_DAY_SECONDS)
 def _feature_distribution(
-    generation_key: str, model: str, feature: str, current_key: tuple, reference_key: tuple
+    samples_version: str,
+    model: str,
+    feature: str,
+    current_key: tuple | None,
+    reference_key: tuple | None,
 ) -> dict[str, Any]:
-    current = _samples(_from_key(current_key), model)
-    reference = _samples(_from_key(reference_key), model)
-    current_values = current.loc[current["feature"] == feature, "value"]
-    reference_values = reference.loc[reference["feature"] == feature, "value"]
+    nothing = pd.Series(dtype=float)
+    current_values = _feature_values(current_key, model, feature).get(feature, nothing)
+    reference_values = _feature_values(reference_key, model, feature).get(feature, nothing)
     if current_values.empty or reference_values.empty:
         raise ValueError(f"no samples of {feature} in one of the windows")
-    report = _drift_report(generation_key, model, current_key, reference_key).features
+    report = _drift_report(samples_version, model, current_key, reference_key).features
     kind = report.set_index("feature").at[feature, "kind"] or "numeric"
     return compared_shares(reference_values, current_values, kind=kind)
 

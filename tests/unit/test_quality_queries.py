@@ -246,3 +246,30 @@ def test_all_models_weights_model_types_by_their_training_samples():
     daily = quality.quality_daily("7d", "all").set_index("date")
     assert daily.loc[day, "label_accuracy"] == pytest.approx(expected)
     assert daily.loc[day, "label_accuracy"] != pytest.approx(that_day["label_accuracy"].mean())
+
+
+def test_a_new_generation_with_the_same_samples_keeps_the_drift_report():
+    # Every refresh publishes a generation (new alerts); the samples arrive once a day.
+    current, reference = days_back(20, 26), days_back(27, 33)
+    first = quality.drift_report("threat_detection", current, reference)
+    with (
+        mock.patch.object(quality, "key", return_value="a later generation"),
+        mock.patch.object(quality, "feature_drift", wraps=quality.feature_drift) as spy,
+    ):
+        again = quality.drift_report("threat_detection", current, reference)
+        shares = quality.feature_distribution("threat_detection", "severity", current, reference)
+    assert spy.call_count == 0, "the report was computed again for the same samples"
+    pd.testing.assert_frame_equal(first.features, again.features)
+    assert shares["reference_shares"]
+
+
+def test_windows_that_hold_the_same_sample_days_share_one_report():
+    # A range ending 'now' moves every refresh but holds the same days until midnight.
+    current = days_back(0, 6)
+    later = Window(current.start, current.end - pd.Timedelta(hours=5))
+    reference = days_back(7, 13)
+    first = quality.drift_report("all", current, reference)
+    with mock.patch.object(quality, "feature_drift", wraps=quality.feature_drift) as spy:
+        again = quality.drift_report("all", later, reference)
+    assert spy.call_count == 0
+    assert again.current_days == first.current_days
