@@ -27,6 +27,7 @@ from dashboard.data.sources.base import (
     Tables,
     content_token,
     load,
+    load_history,
     read_source,
     reads,
 )
@@ -89,6 +90,7 @@ __all__ = [
     "content_token",
     "is_sql_store",
     "load",
+    "load_history",
     "read_source",
     "reads",
     "source_from_setting",

@@ -7,6 +7,8 @@ settled moment, and the simulator generates only the days those rows fall on.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pandas as pd
 
 from dashboard.data.sources.base import ReadingSource, Snapshot
@@ -30,7 +32,18 @@ class SimulatorSource(ReadingSource):
         if since is not None and since <= start:
             since = None
         first = (start if since is None else since).floor("D")
-        days = pd.date_range(first, now.floor("D"), freq="D")
+        return self._snapshot(now, pd.date_range(first, now.floor("D"), freq="D"), since)
+
+    def read_history(self, now: pd.Timestamp) -> Iterator[Snapshot]:
+        """The whole kept history a UTC day at a time, oldest first: each snapshot holds one
+        day's rows (`since` its midnight), so a first read never holds more than a day of
+        them, whatever the scale."""
+        now = pd.Timestamp(now).tz_convert("UTC").as_unit("us")
+        for day in pd.date_range(history_start(now), now.floor("D"), freq="D"):
+            yield self._snapshot(now, [day], day.as_unit("us"))
+
+    def _snapshot(self, now: pd.Timestamp, days: object, since: pd.Timestamp | None) -> Snapshot:
+        start = history_start(now)
         parts: dict[str, list[pd.DataFrame]] = {}
         for day in days:
             for name, rows in day_rows(self.seed, self.scale, day, now).items():
