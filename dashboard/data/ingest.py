@@ -374,17 +374,15 @@ class Ingester:
         """One settled file of a month's day files, copied by the engine (it streams: a
         month of a big table never sits in this process's memory). The month's digest is
         that of its days' digests, in order, so it depends on the rows alone."""
+        days = sorted(days, key=_partition)
+        files = [str(self.data_dir / part.file) for part in days]
         name = f"{table}/{month}.{uuid.uuid4().hex[:12]}.parquet"
         temporary = self.data_dir / f"{name}.tmp"
-        files = [str(self.data_dir / part.file) for part in sorted(days, key=_partition)]
         self.engine.execute(
             f"COPY (SELECT * FROM read_parquet({files!r})) TO {str(temporary)!r} (FORMAT parquet)"
         )
         os.replace(temporary, self.data_dir / name)
-        days_digest = hashlib.sha256(
-            "".join(part.digest for part in sorted(days, key=_partition)).encode()
-        ).hexdigest()[:20]
-        return Part(month, name, sum(part.rows for part in days), days_digest, True)
+        return Part(month, name, sum(part.rows for part in days), _days_digest(days), True)
 
     # Rollup cells
 
@@ -414,6 +412,10 @@ class Ingester:
                     if unchanged and not (table == "resource_usage" and sessions_changed):
                         parts.append(before)
                         continue
+                    month = self._month_of_day_cells(cell_table, raw, old)
+                    if month is not None and not (table == "resource_usage" and sessions_changed):
+                        parts.append(month)
+                        continue
                     cell_rows = self._cells(cell_table, raw, tables)
                     part = self._write(cell_table, raw.partition, cell_rows, raw.settled)
                     part.digest = raw.digest
@@ -423,6 +425,21 @@ class Ingester:
                 if files != {part.file for part in old.values()}:
                     changed_tables.add(cell_table)
                 tables[cell_table] = parts
+
+    def _month_of_day_cells(self, cell_table: str, raw: Part, old: dict[str, Part]) -> Part | None:
+        """A compacted month's cells, joined from the cells of its days when they hold
+        exactly its rows (bins never straddle days, so the month's cells are theirs)."""
+        if len(raw.partition) != 7:
+            return None
+        days = sorted(
+            (part for key, part in old.items() if key.startswith(raw.partition + "-")),
+            key=_partition,
+        )
+        if not days or _days_digest(days) != raw.digest:
+            return None
+        part = self._joined(cell_table, raw.partition, days)
+        part.digest = raw.digest
+        return part
 
     def _cells(self, cell_table: str, raw: Part, tables: dict[str, list[Part]]) -> pd.DataFrame:
         """The cells of one stored partition, which the engine reads from its file."""
@@ -538,6 +555,10 @@ def _ends_by(key: str, moment: pd.Timestamp | None) -> bool:
     start = pd.Timestamp(key + ("-01" if len(key) == 7 else ""), tz="UTC")
     end = start + (pd.offsets.MonthBegin(1) if len(key) == 7 else pd.Timedelta(days=1))
     return end <= moment
+
+
+def _days_digest(days: list[Part]) -> str:
+    return hashlib.sha256("".join(part.digest for part in days).encode()).hexdigest()[:20]
 
 
 def _partition(part: Part) -> str:
