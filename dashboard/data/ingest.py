@@ -223,7 +223,7 @@ class Ingester:
         tables: dict[str, list[Part]] = {}
         retired: list[str] = []
         changed_tables: set[str] = set()
-        new_rows: set[str] = set()  # tables whose rows changed, not only their files
+        sessions_from: pd.Timestamp | None = None  # the first day of changed sessions
         for name in TABLES:
             old = previous.tables.get(name, [])
             try:
@@ -242,8 +242,8 @@ class Ingester:
                 parts = self._repartitioned(name, rows, old, settled)
             else:
                 parts = self._appended(name, rows, old, snapshot.since)
-            if [part.digest for part in parts] != [part.digest for part in old]:
-                new_rows.add(name)
+            if name == "training_sessions":
+                sessions_from = _first_changed(parts, old)
             if last_slice:
                 parts = self._compacted(name, parts, settled)
             parts = [part for part in parts if not _ends_by(part.partition, snapshot.kept_from)]
@@ -252,10 +252,7 @@ class Ingester:
             if {part.file for part in old} != new_files:
                 changed_tables.add(name)
             tables[name] = parts
-        # A history slice adds the sessions of its own day only, which no older telemetry
-        # names: its resource cells are the only ones to compute.
-        sessions_changed = "training_sessions" in new_rows and last_slice
-        self._update_cells(tables, previous, changed_tables, retired, sessions_changed)
+        self._update_cells(tables, previous, changed_tables, retired, sessions_from)
         if last_slice:
             self._update_drift_weeks(tables, previous, changed_tables, retired)
         elif DRIFT_WEEKS in previous.tables:
@@ -392,10 +389,11 @@ class Ingester:
         previous: Manifest,
         changed_tables: set[str],
         retired: list[str],
-        sessions_changed: bool,
+        sessions_from: pd.Timestamp | None,
     ) -> None:
-        """Cells for every partition of alerts and resource_usage that was written (all of
-        them when the sessions changed: resource cells carry the sessions' model types)."""
+        """Cells for every partition of alerts and resource_usage that was written, and for
+        the resource partitions from the first day whose sessions changed: resource cells
+        carry the sessions' model types, and telemetry names a session only once it started."""
         for table, cell_tables in CELLS_OF.items():
             raw_parts = tables.get(table)
             for cell_table in cell_tables:
@@ -407,13 +405,18 @@ class Ingester:
                     continue
                 parts = []
                 for raw in raw_parts:
+                    names_changed_sessions = (
+                        table == "resource_usage"
+                        and sessions_from is not None
+                        and not _ends_by(raw.partition, sessions_from)
+                    )
                     before = old.get(raw.partition)
                     unchanged = before is not None and before.digest == raw.digest
-                    if unchanged and not (table == "resource_usage" and sessions_changed):
+                    if unchanged and not names_changed_sessions:
                         parts.append(before)
                         continue
                     month = self._month_of_day_cells(cell_table, raw, old)
-                    if month is not None and not (table == "resource_usage" and sessions_changed):
+                    if month is not None and not names_changed_sessions:
                         parts.append(month)
                         continue
                     cell_rows = self._cells(cell_table, raw, tables)
@@ -555,6 +558,19 @@ def _ends_by(key: str, moment: pd.Timestamp | None) -> bool:
     start = pd.Timestamp(key + ("-01" if len(key) == 7 else ""), tz="UTC")
     end = start + (pd.offsets.MonthBegin(1) if len(key) == 7 else pd.Timedelta(days=1))
     return end <= moment
+
+
+def _first_changed(parts: list[Part], old: list[Part]) -> pd.Timestamp | None:
+    """Where the earliest partition whose rows are not among `old`'s begins."""
+    before = {part.digest for part in old}
+    changed = [part.partition for part in parts if part.digest not in before]
+    keys = [key for key in changed if key not in (WHOLE, "empty")]
+    if len(keys) < len(changed):
+        return pd.Timestamp.min.tz_localize("UTC")
+    if not keys:
+        return None
+    first = min(keys)
+    return pd.Timestamp(first + ("-01" if len(first) == 7 else ""), tz="UTC")
 
 
 def _days_digest(days: list[Part]) -> str:

@@ -203,5 +203,15 @@ def test_after_a_day_by_day_first_read_refreshes_are_incremental(tmp_path):
     assert second.generation == first.generation + 1
     months = [part for part in first.tables["resource_usage"] if len(part.partition) == 7]
     assert [p for p in second.tables["resource_usage"] if len(p.partition) == 7] == months
+    # only the cells of the days the refresh touched were computed again
+    assert [p for p in second.tables["fleet_cells"] if len(p.partition) == 7] == [
+        p for p in first.tables["fleet_cells"] if len(p.partition) == 7
+    ]
     for name in TABLES:
         pd.testing.assert_frame_equal(stored(tmp_path, name), expected(name, clock.now), obj=name)
+    # and they are the cells a first read at that moment computes
+    Ingester(SimulatorSource(SEED), tmp_path / "fresh", Clock(clock.now)).run_once()
+    for name in ("alert_cells", "fleet_cells", "gpu_cells"):
+        pd.testing.assert_frame_equal(
+            stored_rows(tmp_path, name), stored_rows(tmp_path / "fresh", name), obj=name
+        )
