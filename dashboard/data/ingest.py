@@ -35,6 +35,7 @@ from dashboard.analysis.drift import drift_weeks_of
 from dashboard.data import cells
 from dashboard.data.manifest import (
     PARTITION_COLUMNS,
+    SPILL_DIR,
     WHOLE,
     Manifest,
     Part,
@@ -121,7 +122,8 @@ class Ingester:
     def engine(self) -> duckdb.DuckDBPyConnection:
         """The DuckDB that computes rollup cells, made on first use (never before a fork)."""
         if self._engine is None:
-            self._engine = duckdb.connect(config={"threads": 2})
+            spill = str(self.data_dir / SPILL_DIR)
+            self._engine = duckdb.connect(config={"threads": 2, "temp_directory": spill})
             self._engine.execute("SET TimeZone='UTC'")
         return self._engine
 

@@ -25,7 +25,7 @@ import ibis.expr.types as ir
 import pandas as pd
 from flask import Flask, current_app
 
-from dashboard.data.manifest import Manifest, manifest_stamp, read_manifest
+from dashboard.data.manifest import SPILL_DIR, Manifest, manifest_stamp, read_manifest
 from dashboard.data.sources import MissingTable, is_sql_store, reads
 from dashboard.data.sources.base import SEPARATOR
 from dashboard.data.sql_store import plain_url
@@ -67,7 +67,14 @@ class _DuckDB:
 
     def __init__(self, data_dir: Path, threads: int, memory_limit: str) -> None:
         self.data_dir = data_dir
-        self.connection = duckdb.connect(config={"threads": threads, "memory_limit": memory_limit})
+        self.connection = duckdb.connect(
+            config={
+                "threads": threads,
+                "memory_limit": memory_limit,
+                # beyond its memory limit DuckDB spills here, not into the server's working dir
+                "temp_directory": str(data_dir / SPILL_DIR),
+            }
+        )
         self.connection.execute("SET TimeZone='UTC'")
         self.local = threading.local()
         self.lock = threading.Lock()
