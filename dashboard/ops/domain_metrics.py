@@ -170,9 +170,9 @@ def experiment_metrics(health: ModelHealth) -> Iterator[Metric]:
     srm = _gauge(
         "dashboard_experiment_sample_ratio_mismatch",
         "1 when a running experiment's arm sizes contradict its planned split (p < 0.001)",
-        ["experiment_id"],
+        ["experiment_id", "model_type"],
     )
-    arm_labels = ["experiment_id", "arm", "model_version"]
+    arm_labels = ["experiment_id", "model_type", "arm", "model_version"]
     alerts = _gauge(
         "dashboard_experiment_arm_alerts", "Pilot alerts in an experiment's arm", arm_labels
     )
@@ -189,12 +189,12 @@ def experiment_metrics(health: ModelHealth) -> Iterator[Metric]:
     for row in health.experiments.itertuples():
         _add(guardrail, [row.experiment_id, row.model_type], GUARDRAIL_STATES.get(row.guardrail))
         if row.srm is not None:
-            srm.add_metric([row.experiment_id], 1.0 if row.srm else 0.0)
+            srm.add_metric([row.experiment_id, row.model_type], 1.0 if row.srm else 0.0)
         for arm, version in (
             ("control", row.control_version),
             ("treatment", row.treatment_version),
         ):
-            key = [row.experiment_id, arm, version]
+            key = [row.experiment_id, row.model_type, arm, version]
             _add(alerts, key, getattr(row, f"{arm}_alerts"))
             _add(accuracy, key, getattr(row, f"{arm}_accuracy"))
             _add(automation, key, getattr(row, f"{arm}_automation_rate"))
