@@ -56,15 +56,14 @@ class ModelHealth:
 def _soc() -> tuple[pd.DataFrame, pd.DataFrame]:
     levels, versions = [], []
     stable = _version_statuses()
-    for model in MODEL_FILTERS:
-        for period in queries.RECENT_PERIODS:
+    for period in queries.RECENT_PERIODS:
+        for model in MODEL_FILTERS:
             row = queries.recent_alert_levels(period, model)
             levels.append({"model_type": model, "period": period, **row.to_dict()})
-            per_version = queries.recent_version_levels(period, model).copy()
-            per_version.insert(0, "period", period)
-            per_version.insert(0, "model_type", model)
-            per_version["status"] = per_version["model_version"].map(stable)
-            versions.append(per_version)
+        per_version = queries.recent_version_levels(period).copy()
+        per_version.insert(1, "period", period)
+        per_version["status"] = per_version["model_version"].map(stable)
+        versions.append(per_version)
     return pd.DataFrame(levels), pd.concat(versions, ignore_index=True)
 
 
@@ -121,19 +120,27 @@ def _drift() -> pd.DataFrame:
 
 
 def _sessions() -> tuple[pd.DataFrame, pd.DataFrame]:
+    # One query per range for every model type: each model type's rows are those the page
+    # reads with that model type chosen.
+    recent = queries.sessions_in_range(VIEWS["failed_sessions"], ALL_MODELS)
+    every = queries.sessions_in_range("all", ALL_MODELS)
+    active = queries.active_sessions(ALL_MODELS)
     rows = []
     for model in MODEL_FILTERS:
-        recent = queries.sessions_in_range(VIEWS["failed_sessions"], model)
-        every = queries.sessions_in_range("all", model)
+        chosen = {
+            name: frame if model == ALL_MODELS else frame[frame["model_type"] == model]
+            for name, frame in (("recent", recent), ("every", every), ("active", active))
+        }
         rows.append(
             {
                 "model_type": model,
-                "active": len(queries.active_sessions(model)),
-                "failed": int((recent["status"] == "failed").sum()),
-                "last_started_at": every["started_at"].max() if len(every) else pd.NaT,
+                "active": len(chosen["active"]),
+                "failed": int((chosen["recent"]["status"] == "failed").sum()),
+                "last_started_at": chosen["every"]["started_at"].max()
+                if len(chosen["every"])
+                else pd.NaT,
             }
         )
-    active = queries.active_sessions(ALL_MODELS)
     gpu = [_recent_gpu_util(str(session_id)) for session_id in active["session_id"]]
     running = pd.DataFrame(
         {

@@ -473,20 +473,28 @@ def _recent_alert_levels(generation_key: str, period: str, model: str) -> pd.Ser
     return _span_levels(_recent(period), model)
 
 
-def recent_version_levels(period: str, model: str) -> pd.DataFrame:
-    """Per model version, the SOC KPIs over the last `period` (as `version_trends` computes
-    them per bucket): model_version, alerts, automation_rate, false_positive_rate,
-    response_min (answered alerts)."""
-    return _recent_version_levels(key(), _valid_period(period), validate_model(model))
+def recent_version_levels(period: str) -> pd.DataFrame:
+    """Per model type (and All Models) and model version, the SOC KPIs over the last `period`
+    (as `version_trends` computes them per bucket): model_type, model_version, alerts,
+    automation_rate, false_positive_rate, response_min (answered alerts)."""
+    return _recent_version_levels(key(), _valid_period(period))
 
 
 @cache.memoize()
-def _recent_version_levels(generation_key: str, period: str, model: str) -> pd.DataFrame:
-    cells = _alert_cells(_recent(period), model)
-    sums = _alert_sums(cells, {"model_version": cells.model_version})
-    sums["model_version"] = sums["model_version"].astype("string")
-    sums = sums.sort_values("model_version", ignore_index=True)
-    return aggregates.alert_kpis(sums, ["model_version"])
+def _recent_version_levels(generation_key: str, period: str) -> pd.DataFrame:
+    cells = _alert_cells(_recent(period), ALL_MODELS)
+    sums = _alert_sums(
+        cells, {"model_type": cells.model_type, "model_version": cells.model_version}
+    )
+    for column in ("model_type", "model_version"):
+        sums[column] = sums[column].astype("string")
+    counts = sums.columns.drop(["model_type", "model_version"])
+    every = sums.groupby("model_version", as_index=False)[list(counts)].sum()
+    every.insert(0, "model_type", ALL_MODELS)
+    sums = pd.concat([every, sums], ignore_index=True).sort_values(
+        ["model_type", "model_version"], ignore_index=True
+    )
+    return aggregates.alert_kpis(sums, ["model_type", "model_version"])
 
 
 def _open(sums: pd.DataFrame) -> pd.Series:
