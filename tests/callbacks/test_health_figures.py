@@ -16,6 +16,7 @@ from dashboard.conditions import GUARDRAIL_STATES
 from dashboard.data import queries
 from dashboard.data.health import GPU_WINDOW, MODEL_FILTERS, VIEWS, model_health
 from dashboard.ops.domain_metrics import ModelHealthCollector
+from simulator.schema import QUALITY_INDICATORS
 from tests.helpers import card_texts, stored_table, text_of
 
 pytestmark = pytest.mark.usefixtures("app_context")
@@ -213,3 +214,31 @@ def test_a_running_experiments_checks_and_arms_are_the_ab_pages(health):
 
 def test_warm_figures_are_kept_for_the_generation(health):
     assert model_health() is health
+
+
+UNIT_SUFFIXES = ("_ratio", "_seconds")
+DIMENSIONLESS = ("_alerts", "_active", "_failed", "_status", "_state", "_mismatch", "_info")
+
+
+def test_names_follow_prometheus_rules_and_labels_stay_bounded(health):
+    versions = set(queries.model_versions()["version"].astype(str))
+    allowed = {
+        "model_type": set(MODEL_FILTERS),
+        "window": set(queries.RECENT_PERIODS),
+        "indicator": set(QUALITY_INDICATORS),
+        "arm": {"control", "treatment"},
+        "session_id": set(queries.active_sessions("all")["session_id"].astype(str)),
+        "experiment_id": set(health.experiments["experiment_id"]),
+        "model_version": versions,
+        "status": {"stable", "canary", "retired"},
+    }
+    families = list(ModelHealthCollector(health, None).collect())
+    assert len(families) > 20
+    for family in families:
+        assert family.type == "gauge", family.name
+        assert not family.name.endswith("_total"), family.name
+        if family.name != "dashboard_model_health_available":
+            assert family.name.endswith(UNIT_SUFFIXES + DIMENSIONLESS), family.name
+        for sample in family.samples:
+            for label, value in sample.labels.items():
+                assert value in allowed[label], (family.name, label, value)
