@@ -9,7 +9,8 @@ the pages' callbacks call (queries, quality, experiments, experiment_checks), fo
 that `VIEWS` names, so a figure here is the one its page shows there.
 
 It is computed once per data generation and app, and kept: a scrape of `/metrics` or the
-navbar's badge after that only reads it. A table the source lacks leaves its part empty.
+navbar's badge only reads it (see `model_health` for what happens while a new generation's
+figures are computed). A table the source lacks leaves its part empty.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import threading
 from dataclasses import dataclass
 
 import pandas as pd
-from flask import current_app
+from flask import Flask, current_app
 
 from dashboard.analysis.quality import STATUS_RANK, quality_thresholds
 from dashboard.data import experiment_checks, experiments, queries
@@ -43,6 +44,7 @@ class ModelHealth:
     """The figures of one data generation, one frame per subject (see the module)."""
 
     generation_key: str
+    generation: int
     as_of: pd.Timestamp
     soc: pd.DataFrame  # model_type, period, alerts, automation_rate, false_positive_rate, ...
     versions: pd.DataFrame  # model_type, period, model_version, status, alerts, rates
@@ -206,11 +208,13 @@ def _part(build, empty: pd.DataFrame | tuple) -> object:
 
 def compute_health() -> ModelHealth:
     """Every figure of the generation in force (uncached; `model_health` keeps it)."""
-    generation_key = queries.key()
+    manifest = queries.generation()
+    generation_key = manifest.content_key
     soc, versions = _part(_soc, (pd.DataFrame(), pd.DataFrame()))
     sessions, active = _part(_sessions, (pd.DataFrame(), pd.DataFrame()))
     return ModelHealth(
         generation_key=generation_key,
+        generation=manifest.generation,
         as_of=queries.as_of(),
         soc=soc,
         versions=versions,
@@ -223,21 +227,48 @@ def compute_health() -> ModelHealth:
 
 
 class _Kept:
+    """An app's figures, and at most one computation of newer ones running at a time."""
+
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.health: ModelHealth | None = None
+        self.computing: str | None = None  # the generation key being computed
+
+    def refresh(self, app: Flask, generation_key: str) -> None:
+        """Compute the figures of `generation_key` in a thread, unless that is under way."""
+        with self.lock:
+            if self.computing is not None:
+                return
+            self.computing = generation_key
+        threading.Thread(target=self._compute, args=(app,), daemon=True).start()
+
+    def _compute(self, app: Flask) -> None:
+        try:
+            with app.app_context():
+                health = compute_health()
+            self.health = health
+        except Exception:  # the last figures stay; the next request tries again
+            log.exception("computing the models' health figures failed")
+        finally:
+            self.computing = None
 
 
 def model_health() -> ModelHealth:
     """The figures of the generation in force, computed once per generation and app.
 
+    The first call computes them; after that, a new generation's figures are computed in a
+    background thread while its requests get the last ones (a scrape never waits the second
+    or two they take; `ModelHealth.generation` says which generation they describe).
     MissingTable (saying the data is being read) before the first generation."""
     kept: _Kept = current_app.extensions.setdefault(EXTENSION, _Kept())
     generation_key = queries.key()
     health = kept.health
     if health is not None and health.generation_key == generation_key:
         return health
-    with kept.lock:  # one computation per generation, however many scrapes arrive at once
-        if kept.health is None or kept.health.generation_key != generation_key:
+    if health is not None:
+        kept.refresh(current_app._get_current_object(), generation_key)
+        return health
+    with kept.lock:  # the first figures: computed once, however many requests wait for them
+        if kept.health is None:
             kept.health = compute_health()
         return kept.health

@@ -218,6 +218,14 @@ class ModelHealthCollector:
         yield available
         if self.health is None:
             return
+        generation = _gauge(
+            "dashboard_model_health_generation",
+            "The data generation the figures below describe (dashboard_data_generation: the "
+            "one served; one behind while the newest figures are computed)",
+            [],
+        )
+        generation.add_metric([], float(self.health.generation))
+        yield generation
         yield from soc_metrics(self.health)
         yield from quality_metrics(self.health)
         yield from training_metrics(self.health, self.checked_at)

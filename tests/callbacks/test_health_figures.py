@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pandas as pd
 import pytest
+from flask import current_app
 
 from dashboard.callbacks import ab_testing, data_quality, overview
 from dashboard.components import format as fmt
@@ -14,10 +16,11 @@ from dashboard.components.ab_controls import EXPERIMENT_MODE
 from dashboard.components.drift import DRIFTED
 from dashboard.conditions import GUARDRAIL_STATES
 from dashboard.data import queries
-from dashboard.data.health import GPU_WINDOW, MODEL_FILTERS, VIEWS, model_health
+from dashboard.data.health import EXTENSION, GPU_WINDOW, MODEL_FILTERS, VIEWS, model_health
 from dashboard.ops.domain_metrics import ModelHealthCollector
 from simulator.schema import QUALITY_INDICATORS
 from tests.helpers import card_texts, stored_table, text_of
+from tests.serving.harness import wait_for
 
 pytestmark = pytest.mark.usefixtures("app_context")
 
@@ -217,7 +220,16 @@ def test_warm_figures_are_kept_for_the_generation(health):
 
 
 UNIT_SUFFIXES = ("_ratio", "_seconds")
-DIMENSIONLESS = ("_alerts", "_active", "_failed", "_status", "_state", "_mismatch", "_info")
+DIMENSIONLESS = (
+    "_alerts",
+    "_active",
+    "_failed",
+    "_status",
+    "_state",
+    "_mismatch",
+    "_info",
+    "_generation",
+)
 
 
 def test_names_follow_prometheus_rules_and_labels_stay_bounded(health):
@@ -242,3 +254,18 @@ def test_names_follow_prometheus_rules_and_labels_stay_bounded(health):
         for sample in family.samples:
             for label, value in sample.labels.items():
                 assert value in allowed[label], (family.name, label, value)
+
+
+def test_a_new_generation_keeps_the_last_figures_while_its_own_are_computed(health):
+    kept = current_app.extensions[EXTENSION]
+    older = replace(health, generation_key="an older generation", generation=0)
+    kept.health = older
+    # The request that finds a new generation is answered at once, with the last figures.
+    assert model_health() is older
+    computed = wait_for(
+        lambda: kept.health if kept.health.generation_key == queries.key() else None,
+        60,
+        "the new generation's figures were never computed",
+    )
+    assert model_health() is computed
+    assert computed.generation == queries.generation().generation

@@ -73,7 +73,7 @@ def health(**frames: pd.DataFrame) -> ModelHealth:
         ),
     }
     healthy.update(frames)
-    return ModelHealth("key", CHECKED, **healthy)
+    return ModelHealth("key", 1, CHECKED, **healthy)
 
 
 def names(found) -> list[str]:
