@@ -25,7 +25,7 @@ from flask import Flask, current_app
 from dashboard.analysis.quality import STATUS_RANK, quality_thresholds
 from dashboard.data import experiment_checks, experiments, queries
 from dashboard.data import quality as quality_data
-from dashboard.data.filters import ALL_MODELS, MODEL_LABELS, Window
+from dashboard.data.filters import ALL_MODELS, MODEL_LABELS, RECENT_PERIODS, Window
 from dashboard.data.sources import MissingTable
 from simulator.schema import QUALITY_INDICATORS
 
@@ -58,7 +58,7 @@ class ModelHealth:
 def _soc() -> tuple[pd.DataFrame, pd.DataFrame]:
     levels, versions = [], []
     stable = _version_statuses()
-    for period in queries.RECENT_PERIODS:
+    for period in RECENT_PERIODS:
         for model in MODEL_FILTERS:
             row = queries.recent_alert_levels(period, model)
             levels.append({"model_type": model, "period": period, **row.to_dict()})

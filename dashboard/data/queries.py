@@ -28,8 +28,10 @@ from dashboard.data.cells import fleet_cells as raw_fleet_cells
 from dashboard.data.cells import gpu_cells as raw_gpu_cells
 from dashboard.data.filters import (
     ALL_MODELS,
+    RECENT_PERIODS,
     Window,
     validate_model,
+    validate_period,
     validate_range,
     window_for,
 )
@@ -53,8 +55,7 @@ COMPARISON_PERIODS = {
 }
 PREVIOUS, FIRST = "the period before", "the range's first period"
 LEVELS = ("automation_rate", "false_positive_rate", "response_min")
-# The recent windows the alerting figures (dashboard.data.health) are computed over.
-RECENT_PERIODS = {"1h": pd.Timedelta(hours=1), "1d": pd.Timedelta(hours=24)}
+
 COMPARED_WITH = {"24h": PREVIOUS, "7d": PREVIOUS, "30d": FIRST, "90d": FIRST, "all": FIRST}
 BUSY_CODES = (*MODEL_TYPES, UNKNOWN)
 
@@ -452,15 +453,7 @@ def _span_levels(span: Window, model: str) -> pd.Series:
 def recent_alert_levels(period: str, model: str) -> pd.Series:
     """The SOC KPIs over the last `period` (RECENT_PERIODS) up to the data's as_of: over the
     last day, the Overview's current level at Last 24 Hours."""
-    return _recent_alert_levels(key(), _valid_period(period), validate_model(model))
-
-
-def _valid_period(period: object) -> str:
-    if not isinstance(period, str) or period not in RECENT_PERIODS:
-        raise ValueError(
-            f"unknown period {str(period)[:40]!r}; allowed: {', '.join(RECENT_PERIODS)}"
-        )
-    return period
+    return _recent_alert_levels(key(), validate_period(period), validate_model(model))
 
 
 def _recent(period: str) -> Window:
@@ -477,7 +470,7 @@ def recent_version_levels(period: str) -> pd.DataFrame:
     """Per model type (and All Models) and model version, the SOC KPIs over the last `period`
     (as `version_trends` computes them per bucket): model_type, model_version, alerts,
     automation_rate, false_positive_rate, response_min (answered alerts)."""
-    return _recent_version_levels(key(), _valid_period(period))
+    return _recent_version_levels(key(), validate_period(period))
 
 
 @cache.memoize()

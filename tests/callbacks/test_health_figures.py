@@ -16,6 +16,7 @@ from dashboard.components.ab_controls import EXPERIMENT_MODE
 from dashboard.components.drift import DRIFTED
 from dashboard.conditions import GUARDRAIL_STATES
 from dashboard.data import queries
+from dashboard.data.filters import RECENT_PERIODS
 from dashboard.data.health import EXTENSION, GPU_WINDOW, MODEL_FILTERS, VIEWS, model_health
 from dashboard.ops.domain_metrics import ModelHealthCollector
 from simulator.schema import QUALITY_INDICATORS
@@ -236,7 +237,7 @@ def test_names_follow_prometheus_rules_and_labels_stay_bounded(health):
     versions = set(queries.model_versions()["version"].astype(str))
     allowed = {
         "model_type": set(MODEL_FILTERS),
-        "window": set(queries.RECENT_PERIODS),
+        "window": set(RECENT_PERIODS),
         "indicator": set(QUALITY_INDICATORS),
         "arm": {"control", "treatment"},
         "session_id": set(queries.active_sessions("all")["session_id"].astype(str)),
@@ -269,3 +270,11 @@ def test_a_new_generation_keeps_the_last_figures_while_its_own_are_computed(heal
     )
     assert model_health() is computed
     assert computed.generation == queries.generation().generation
+
+
+@pytest.mark.parametrize("period", ["2h", None, ["1h"], "1h<script>"])
+def test_recent_windows_refuse_anything_but_their_own(period):
+    with pytest.raises(ValueError, match="unknown period"):
+        queries.recent_alert_levels(period, "all")
+    with pytest.raises(ValueError, match="unknown period"):
+        queries.recent_version_levels(period)
