@@ -75,6 +75,11 @@ def soc_metrics(health: ModelHealth) -> Iterator[Metric]:
         "Share of the window's alerts that were false positives, per model version",
         version_labels,
     )
+    version_response = _gauge(
+        "dashboard_soc_version_response_time_seconds",
+        "Mean response time of the window's answered alerts, per model version",
+        version_labels,
+    )
     info = _gauge(
         "dashboard_model_version_info",
         "1 for each model version that handled live alerts in the last day, with its status",
@@ -86,10 +91,11 @@ def soc_metrics(health: ModelHealth) -> Iterator[Metric]:
         _add(version_alerts, key, row.alerts)
         _add(version_automation, key, row.automation_rate)
         _add(version_false_positive, key, row.false_positive_rate)
+        _add(version_response, key, row.response_min * SECONDS_PER_MINUTE)
         if row.period == "1d" and isinstance(row.status, str) and row.model_version not in listed:
             listed.add(row.model_version)
             info.add_metric([row.model_version, row.status], 1.0)
-    yield from (version_alerts, version_automation, version_false_positive, info)
+    yield from (version_alerts, version_automation, version_false_positive, version_response, info)
 
 
 def quality_metrics(health: ModelHealth) -> Iterator[Metric]:

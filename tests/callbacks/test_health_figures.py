@@ -85,6 +85,21 @@ def test_the_last_hour_of_soc_kpis_counts_the_alerts_of_that_hour(health, model)
 
 
 @pytest.mark.parametrize("model", MODEL_FILTERS)
+def test_per_version_response_times_are_those_of_the_days_answered_alerts(health, model):
+    alerts = stored_table("alerts")
+    end = queries.window("24h").end
+    day = alerts[(alerts["timestamp"] >= end - pd.Timedelta(days=1)) & (alerts["timestamp"] < end)]
+    if model != "all":
+        day = day[day["model_type"] == model]
+    samples = exported(health)
+    for version, rows in day.groupby("model_version"):
+        labels = (("model_type", model), ("model_version", str(version)), ("window", "1d"))
+        answered = rows["response_time_min"].dropna()
+        exported_seconds = samples[("dashboard_soc_version_response_time_seconds", labels)]
+        assert exported_seconds == pytest.approx(answered.mean() * 60)
+
+
+@pytest.mark.parametrize("model", MODEL_FILTERS)
 def test_per_version_levels_are_the_ab_pages_live_version_trends(health, model):
     trends = queries.version_trends(VIEWS["soc"], model)
     figure = ab_testing.version_trends(VIEWS["soc"], model, None, "false_positive_rate")
