@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from dashboard.data.health import ModelHealth
 
 CRITICAL, WARNING, INFO = "critical", "warning", "info"
+# The time range of the page each figure is computed at (dashboard.data.health) and linked to.
+VIEWS = {"soc": "24h", "training": "24h", "quality": "24h", "drift": "7d"}
 
 
 @dataclass(frozen=True)
@@ -38,23 +40,25 @@ class Alert:
 
 ALERTS: dict[str, Alert] = {
     # Over the last hour, with at least MIN_ALERTS_PER_HOUR alerts (fewer say little).
-    "SocFalsePositiveRateHigh": Alert(WARNING, 0.9, "/", "24h"),
+    "SocFalsePositiveRateHigh": Alert(WARNING, 0.9, "/", VIEWS["soc"]),
     # A running experiment's treatment below its control (the stable version) by this much.
     "NewVersionAccuracyDrop": Alert(WARNING, 0.02, "/ab-testing"),
     "NewVersionAutomationDrop": Alert(WARNING, 0.02, "/ab-testing"),
     "ExperimentGuardrailFailing": Alert(WARNING, STATUS_RANK[FAILING], "/ab-testing"),
     "ExperimentSampleRatioMismatch": Alert(WARNING, 1, "/ab-testing"),
     # Failed sessions started in the last 24 hours.
-    "TrainingSessionFailed": Alert(WARNING, 0, "/training", "24h"),
+    "TrainingSessionFailed": Alert(WARNING, 0, "/training", VIEWS["training"]),
     # Seconds an active session has logged no metric point.
-    "TrainingStale": Alert(WARNING, 900, "/training", "24h"),
+    "TrainingStale": Alert(WARNING, 900, "/training", VIEWS["training"]),
     # Seconds since any session started.
     "NoTrainingStarted": Alert(INFO, 6 * 3600, "/training", "7d"),
     # Mean GPU utilisation of an active session over its last 15 minutes.
-    "TrainingGpuIdle": Alert(WARNING, 0.1, "/resources", "24h"),
-    "DataQualityIndicatorFailing": Alert(CRITICAL, STATUS_RANK[FAILING], "/data-quality", "24h"),
+    "TrainingGpuIdle": Alert(WARNING, 0.1, "/resources", VIEWS["training"]),
+    "DataQualityIndicatorFailing": Alert(
+        CRITICAL, STATUS_RANK[FAILING], "/data-quality", VIEWS["quality"]
+    ),
     # Share of features drifted, the page's dataset-drift rule.
-    "FeatureDrift": Alert(WARNING, DATASET_DRIFT_SHARE, "/data-quality", "7d"),
+    "FeatureDrift": Alert(WARNING, DATASET_DRIFT_SHARE, "/data-quality", VIEWS["drift"]),
     # Seconds since the ingest last read the source.
     "DashboardDataStale": Alert(CRITICAL, 300, "/"),
 }

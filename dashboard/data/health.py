@@ -23,6 +23,7 @@ import pandas as pd
 from flask import Flask, current_app
 
 from dashboard.analysis.quality import STATUS_RANK, quality_thresholds
+from dashboard.conditions import VIEWS
 from dashboard.data import experiment_checks, experiments, queries
 from dashboard.data import quality as quality_data
 from dashboard.data.filters import ALL_MODELS, MODEL_LABELS, RECENT_PERIODS, Window
@@ -32,8 +33,6 @@ from simulator.schema import QUALITY_INDICATORS
 log = logging.getLogger(__name__)
 
 MODEL_FILTERS: tuple[str, ...] = tuple(MODEL_LABELS)
-# The page filters each figure is computed at (and its runbook links to).
-VIEWS = {"soc": "24h", "failed_sessions": "24h", "quality": "24h", "drift": "7d"}
 # An active session's GPUs count as idle from their utilisation over this last stretch.
 GPU_WINDOW = pd.Timedelta(minutes=15)
 EXTENSION = "dashboard_model_health"
@@ -124,7 +123,7 @@ def _drift() -> pd.DataFrame:
 def _sessions() -> tuple[pd.DataFrame, pd.DataFrame]:
     # One query per range for every model type: each model type's rows are those the page
     # reads with that model type chosen.
-    recent = queries.sessions_in_range(VIEWS["failed_sessions"], ALL_MODELS)
+    recent = queries.sessions_in_range(VIEWS["training"], ALL_MODELS)
     every = queries.sessions_in_range("all", ALL_MODELS)
     active = queries.active_sessions(ALL_MODELS)
     rows = []

@@ -14,10 +14,10 @@ from dashboard.callbacks import ab_testing, data_quality, overview
 from dashboard.components import format as fmt
 from dashboard.components.ab_controls import EXPERIMENT_MODE
 from dashboard.components.drift import DRIFTED
-from dashboard.conditions import GUARDRAIL_STATES
+from dashboard.conditions import GUARDRAIL_STATES, VIEWS
 from dashboard.data import queries
 from dashboard.data.filters import RECENT_PERIODS
-from dashboard.data.health import EXTENSION, GPU_WINDOW, MODEL_FILTERS, VIEWS, model_health
+from dashboard.data.health import EXTENSION, GPU_WINDOW, MODEL_FILTERS, model_health
 from dashboard.ops.domain_metrics import ModelHealthCollector
 from simulator.schema import QUALITY_INDICATORS
 from tests.helpers import card_texts, stored_table, text_of
@@ -150,7 +150,7 @@ def test_the_drifted_share_is_the_drift_tables(health, model):
 
 @pytest.mark.parametrize("model", MODEL_FILTERS)
 def test_active_and_failed_sessions_are_the_overviews_training_status(health, model):
-    cards, _live = overview.headline(VIEWS["failed_sessions"], model, None)
+    cards, _live = overview.headline(VIEWS["training"], model, None)
     status = card_texts(cards)[1]
     samples = exported(health)
     active = samples[("dashboard_training_sessions_active", (("model_type", model),))]
