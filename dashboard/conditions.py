@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import pandas as pd
 
-from dashboard.analysis.ab import INFERIOR
+from dashboard.analysis.ab import INCONCLUSIVE, INFERIOR, NON_INFERIOR
 from dashboard.analysis.drift import DATASET_DRIFT_SHARE
 from dashboard.analysis.quality import FAILING, STATUS_RANK
 from dashboard.data.filters import ALL_MODELS, model_label
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from dashboard.data.health import ModelHealth
 
 CRITICAL, WARNING, INFO = "critical", "warning", "info"
+# An experiment's false-positive guardrail as a number (dashboard_experiment_guardrail_state).
+GUARDRAIL_STATES = {NON_INFERIOR: 0, INCONCLUSIVE: 1, INFERIOR: 2}
 # The time range of the page each figure is computed at (dashboard.data.health) and linked to.
 VIEWS = {"soc": "24h", "training": "24h", "quality": "24h", "drift": "7d"}
 
@@ -44,7 +46,7 @@ ALERTS: dict[str, Alert] = {
     # A running experiment's treatment below its control (the stable version) by this much.
     "NewVersionAccuracyDrop": Alert(WARNING, 0.02, "/ab-testing"),
     "NewVersionAutomationDrop": Alert(WARNING, 0.02, "/ab-testing"),
-    "ExperimentGuardrailFailing": Alert(WARNING, STATUS_RANK[FAILING], "/ab-testing"),
+    "ExperimentGuardrailFailing": Alert(WARNING, GUARDRAIL_STATES[INFERIOR], "/ab-testing"),
     "ExperimentSampleRatioMismatch": Alert(WARNING, 1, "/ab-testing"),
     # Failed sessions started in the last 24 hours.
     "TrainingSessionFailed": Alert(WARNING, 0, "/training", VIEWS["training"]),
@@ -63,7 +65,6 @@ ALERTS: dict[str, Alert] = {
     "DashboardDataStale": Alert(CRITICAL, 300, "/"),
 }
 MIN_ALERTS_PER_HOUR = 20
-GUARDRAIL_STATES = {"non_inferior": 0, "inconclusive": 1, INFERIOR: 2}
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,6 @@ COMPARISON_PERIODS = {
 }
 PREVIOUS, FIRST = "the period before", "the range's first period"
 LEVELS = ("automation_rate", "false_positive_rate", "response_min")
-
 COMPARED_WITH = {"24h": PREVIOUS, "7d": PREVIOUS, "30d": FIRST, "90d": FIRST, "all": FIRST}
 BUSY_CODES = (*MODEL_TYPES, UNKNOWN)
 

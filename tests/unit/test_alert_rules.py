@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dashboard.conditions import ALERTS, page_link
+from dashboard.conditions import ALERTS, MIN_ALERTS_PER_HOUR, page_link
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "prometheus"
 RULES = DEPLOY / "rules.yml"
@@ -65,6 +65,8 @@ def test_the_rules_are_the_conditions_the_badge_evaluates():
         numbers = {float(number) for number in NUMBER.findall(rule["expr"])}
         assert float(spec.threshold) in numbers, (rule["alert"], rule["expr"])
         assert rule["annotations"]["summary"].strip(), rule["alert"]
+    false_positives = next(rule for rule in rules() if rule["alert"] == "SocFalsePositiveRateHigh")
+    assert f">= {MIN_ALERTS_PER_HOUR}" in false_positives["expr"]
 
 
 def test_each_runbook_links_to_the_page_showing_its_condition_with_filters():
