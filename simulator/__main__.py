@@ -11,7 +11,7 @@ import pandas as pd
 
 from simulator import DEFAULT_SEED, simulate
 from simulator.clock import as_utc
-from simulator.incidents import apply_incident, parse_incident
+from simulator.incidents import apply_incidents, parse_incidents
 from simulator.io import FORMATS, write_tables
 
 
@@ -36,9 +36,9 @@ def _moment(text: str) -> pd.Timestamp:
         raise argparse.ArgumentTypeError(f"not an ISO-8601 timestamp: {text!r}") from error
 
 
-def _incident(text: str):
+def _incidents(text: str):
     try:
-        return parse_incident(text)
+        return parse_incidents(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from error
 
@@ -58,17 +58,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument(
         "--incident",
-        type=_incident,
-        default=None,
-        help="inject an incident, e.g. fp-spike:threat_detection@2026-12-01T12:00Z (see "
-        "simulator.incidents)",
+        type=_incidents,
+        default=(),
+        help="inject incidents, e.g. fp-spike:threat_detection@2026-12-01T12:00Z,gpu-idle:all "
+        "(see simulator.incidents)",
     )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    tables = apply_incident(args.incident, simulate(seed=args.seed, scale=args.scale, now=args.now))
+    tables = apply_incidents(
+        args.incident, simulate(seed=args.seed, scale=args.scale, now=args.now)
+    )
     for path in write_tables(tables, args.out, args.format):
         print(f"{path}\t{len(tables[path.stem]):,} rows")
     return 0

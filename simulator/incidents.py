@@ -1,13 +1,15 @@
 """Incidents: the simulated models told to misbehave, to try alerting on them.
 
-`DASHBOARD_SIM_INCIDENT` (or `python -m simulator export --incident`) names one:
+`DASHBOARD_SIM_INCIDENT` (or `python -m simulator export --incident`) names one, or several
+joined by commas:
 
 - `fp-spike:<model_type>[@<ISO-8601 start>]`: from `start` on, nearly every live alert of that
   model type (FP_SPIKE_RATE of them) is a false positive.
 - `gpu-idle:<model_type>[@<ISO-8601 start>]`: from `start` on, the GPUs of that model type's
   training sessions sit idle (GPU_IDLE_UTIL) while the sessions run.
 
-Without a start, the incident covers all of history. An incident is a pure function of its
+`<model_type>` is one of the four, or `all`. Without a start, the incident covers all of
+history. An incident is a pure function of its
 setting and of each row (its time, its model type or session): a row looks the same whatever
 `now` is and whichever other rows are generated, so the simulator's past still never changes.
 """
@@ -22,6 +24,8 @@ import pandas as pd
 from simulator.schema import MODEL_TYPES
 
 FP_SPIKE, GPU_IDLE = "fp-spike", "gpu-idle"
+EVERY_MODEL = "all"
+SEPARATOR = ","
 KINDS: tuple[str, ...] = (FP_SPIKE, GPU_IDLE)
 FP_SPIKE_RATE = 0.97
 GPU_IDLE_UTIL = 0.02
@@ -54,10 +58,10 @@ def parse_incident(text: str | None) -> Incident | None:
             f"unknown incident {kind[:40]!r}: use {' or '.join(KINDS)}, "
             "e.g. fp-spike:threat_detection@2026-12-01T12:00:00Z"
         )
-    if model_type not in MODEL_TYPES:
+    if model_type not in (*MODEL_TYPES, EVERY_MODEL):
         raise ValueError(
             f"incident {kind}: unknown model type {model_type[:40]!r}; "
-            f"allowed: {', '.join(MODEL_TYPES)}"
+            f"allowed: {', '.join(MODEL_TYPES)}, {EVERY_MODEL}"
         )
     start = None
     if start_text:
@@ -70,6 +74,23 @@ def parse_incident(text: str | None) -> Incident | None:
         start = start.tz_localize("UTC") if start.tzinfo is None else start.tz_convert("UTC")
         start = start.as_unit("us")
     return Incident(kind, model_type, start)
+
+
+def parse_incidents(text: str | None) -> tuple[Incident, ...]:
+    """The incidents `text` names, joined by commas (none for an empty setting)."""
+    parts = [part for part in (text or "").split(SEPARATOR) if part.strip()]
+    return tuple(parse_incident(part) for part in parts)
+
+
+def incidents_setting(incidents: tuple[Incident, ...]) -> str:
+    """The setting that names `incidents` (what `parse_incidents` reads)."""
+    return SEPARATOR.join(incident.setting for incident in incidents)
+
+
+def _of_model(model_types: pd.Series, incident: Incident) -> np.ndarray:
+    if incident.model_type == EVERY_MODEL:
+        return np.ones(len(model_types), dtype=bool)
+    return (model_types == incident.model_type).to_numpy(dtype=bool)
 
 
 def _draws(times: pd.Series) -> np.ndarray:
@@ -88,9 +109,7 @@ def _fp_spike(tables: dict[str, pd.DataFrame], incident: Incident) -> None:
     alerts = tables.get("alerts")
     if alerts is None or alerts.empty:
         return
-    hit = (alerts["model_type"] == incident.model_type).to_numpy() & _from_start(
-        alerts["timestamp"], incident
-    )
+    hit = _of_model(alerts["model_type"], incident) & _from_start(alerts["timestamp"], incident)
     alerts = alerts.copy()
     spiked = _draws(alerts["timestamp"]) < FP_SPIKE_RATE
     alerts["false_positive"] = np.where(hit, spiked, alerts["false_positive"].to_numpy())
@@ -101,7 +120,7 @@ def _gpu_idle(tables: dict[str, pd.DataFrame], incident: Incident) -> None:
     usage, sessions = tables.get("resource_usage"), tables.get("training_sessions")
     if usage is None or sessions is None or usage.empty:
         return
-    chosen = sessions.loc[sessions["model_type"] == incident.model_type, "session_id"]
+    chosen = sessions.loc[_of_model(sessions["model_type"], incident), "session_id"]
     hit = usage["session_id"].isin(chosen).fillna(False).to_numpy(dtype=bool) & _from_start(
         usage["timestamp"], incident
     )
@@ -110,12 +129,13 @@ def _gpu_idle(tables: dict[str, pd.DataFrame], incident: Incident) -> None:
     tables["resource_usage"] = usage
 
 
-def apply_incident(
-    incident: Incident | None, tables: dict[str, pd.DataFrame]
+def apply_incidents(
+    incidents: tuple[Incident, ...], tables: dict[str, pd.DataFrame]
 ) -> dict[str, pd.DataFrame]:
-    """`tables` (a day's event rows, or whole tables) with the incident injected."""
-    if incident is None:
+    """`tables` (a day's event rows, or whole tables) with each incident injected in turn."""
+    if not incidents:
         return tables
     tables = dict(tables)
-    (_fp_spike if incident.kind == FP_SPIKE else _gpu_idle)(tables, incident)
+    for incident in incidents:
+        (_fp_spike if incident.kind == FP_SPIKE else _gpu_idle)(tables, incident)
     return tables

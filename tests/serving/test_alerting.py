@@ -1,5 +1,5 @@
 """End to end: a real Prometheus scrapes the dashboard (gunicorn, the ingest process, the
-simulator told to degrade) with the shipped rules, and the matching alert fires."""
+simulator told to degrade) with the shipped rules, and the matching alerts fire."""
 
 from __future__ import annotations
 
@@ -54,9 +54,10 @@ def firing(prometheus: PrometheusServer, alert: str) -> list[dict]:
     ]
 
 
-def test_a_false_positive_spike_fires_its_alert_in_prometheus(tmp_path):
+def test_a_false_positive_spike_and_idle_gpus_fire_their_alerts_in_prometheus(tmp_path):
     start = (pd.Timestamp.now(tz="UTC") - pd.Timedelta(hours=3)).floor("min")
-    incident = f"fp-spike:{SPIKED}@{start.isoformat()}"
+    # GPU 0 always runs a session: with every model type's GPUs idle, one is idle now.
+    incident = f"fp-spike:{SPIKED}@{start.isoformat()},gpu-idle:all@{start.isoformat()}"
     with Gunicorn(tmp_path, DASHBOARD_SIM_INCIDENT=incident) as server:
         # The first scrape of each worker computes the figures; later ones read them.
         for _ in range(4):
@@ -77,7 +78,14 @@ def test_a_false_positive_spike_fires_its_alert_in_prometheus(tmp_path):
                 lambda: f"no firing alert: {prom.alerts()}\n{prom.targets()}\n{prom.logs()}",
                 interval=1.0,
             )
+            idle = wait_for(
+                lambda: firing(prom, "TrainingGpuIdle"),
+                FIRING_TIMEOUT,
+                lambda: f"no idle GPU alert: {prom.alerts()}",
+                interval=1.0,
+            )
             scraped = prom.query('dashboard_soc_false_positive_ratio{window="1h"}')
+            sessions = prom.query("dashboard_training_gpu_utilization_ratio")
         runbook = alerts[0]["annotations"]["runbook_url"]
         page = requests.get(runbook, timeout=30)
     assert [alert["labels"]["model_type"] for alert in alerts] == [SPIKED]
@@ -91,3 +99,12 @@ def test_a_false_positive_spike_fires_its_alert_in_prometheus(tmp_path):
     ]
     assert len(others) == 3
     assert max(others) < 0.9
+    # Every active session's GPUs idle, each its own alert linking to its model's Resources.
+    assert {alert["labels"]["session_id"] for alert in idle} == {
+        sample["metric"]["session_id"] for sample in sessions
+    }
+    for alert in idle:
+        model = alert["labels"]["model_type"]
+        assert alert["annotations"]["runbook_url"] == f"http://{target}" + page_link(
+            "TrainingGpuIdle", model
+        )

@@ -11,7 +11,7 @@ import pandas as pd
 
 from dashboard.data.sources.base import ReadingSource, Snapshot
 from simulator import HISTORY_DAYS, SETTLE_TIME, day_rows, reference_tables
-from simulator.incidents import Incident, apply_incident
+from simulator.incidents import Incident, apply_incidents, incidents_setting
 from simulator.schema import TABLES, TIME_COLUMNS
 
 ONE_DAY = pd.Timedelta(days=1)
@@ -19,14 +19,14 @@ ONE_DAY = pd.Timedelta(days=1)
 
 class SimulatorSource(ReadingSource):
     """The built-in simulator: live data that ends at `now`, the last HISTORY_DAYS days, with
-    an incident injected when one is set (simulator.incidents)."""
+    the incidents set injected (simulator.incidents)."""
 
-    def __init__(self, seed: int, scale: int = 1, incident: Incident | None = None) -> None:
+    def __init__(self, seed: int, scale: int = 1, incidents: tuple[Incident, ...] = ()) -> None:
         self.seed = seed
         self.scale = scale
-        self.incident = incident
-        # The incident is part of the name: its store never mixes with the plain simulator's.
-        suffix = "" if incident is None else f", incident={incident.setting}"
+        self.incidents = tuple(incidents)
+        # Incidents are part of the name: their store never mixes with the plain simulator's.
+        suffix = f", incident={incidents_setting(self.incidents)}" if self.incidents else ""
         self.name = f"simulator(seed={seed}, scale={scale}{suffix})"
 
     def read(self, now: pd.Timestamp, since: pd.Timestamp | None = None) -> Snapshot:
@@ -38,7 +38,7 @@ class SimulatorSource(ReadingSource):
         days = pd.date_range(first, now.floor("D"), freq="D")
         parts: dict[str, list[pd.DataFrame]] = {}
         for day in days:
-            rows_of_day = apply_incident(self.incident, day_rows(self.seed, self.scale, day, now))
+            rows_of_day = apply_incidents(self.incidents, day_rows(self.seed, self.scale, day, now))
             for name, rows in rows_of_day.items():
                 parts.setdefault(name, []).append(rows)
         tables = dict(reference_tables(self.seed, self.scale, now))
