@@ -53,6 +53,7 @@ from dashboard.data.sources import (
 from dashboard.data.sources.base import SEPARATOR
 from dashboard.data.sql_store import SqlStore
 from dashboard.data.tables import CELL_SCHEMAS, DRIFT_WEEKS, contract_table
+from simulator.incidents import parse_incidents
 from simulator.schema import MODEL_TYPES, TABLES, conform
 
 log = logging.getLogger(__name__)
@@ -630,6 +631,7 @@ def source_for(config: dict) -> tuple[Source | None, SqlStore | None]:
         int(config["SIM_SCALE"]),
         config.get("METRIC_ALIASES"),
         config.get("MODEL_TYPE_MAP"),
+        parse_incidents(config.get("SIM_INCIDENT")),
     ), sql
 
 

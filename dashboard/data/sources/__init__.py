@@ -33,6 +33,7 @@ from dashboard.data.sources.base import (
 )
 from dashboard.data.sources.combined import CombinedSource
 from dashboard.data.sources.simulator import SimulatorSource
+from simulator.incidents import Incident
 
 SQL_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 
@@ -48,6 +49,7 @@ def source_from_setting(
     scale: int,
     metric_aliases: Mapping[str, str] | None = None,
     model_type_map: Mapping[str, str] | None = None,
+    incidents: tuple[Incident, ...] = (),
 ) -> Source:
     """Build the source that `DASHBOARD_DATA_SOURCE` names (ValueError if it cannot be)."""
     setting = setting.strip()
@@ -55,12 +57,12 @@ def source_from_setting(
         parts = [part for part in setting.split(SEPARATOR) if part.strip()]
         return CombinedSource(
             [
-                source_from_setting(part, seed, scale, metric_aliases, model_type_map)
+                source_from_setting(part, seed, scale, metric_aliases, model_type_map, incidents)
                 for part in parts
             ]
         )
     if setting == "simulator":
-        return SimulatorSource(seed, scale)
+        return SimulatorSource(seed, scale, incidents)
     if setting.startswith("mlflow:"):
         from dashboard.data.sources.mlflow import MlflowSource
 

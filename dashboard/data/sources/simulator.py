@@ -13,18 +13,23 @@ import pandas as pd
 
 from dashboard.data.sources.base import ReadingSource, Snapshot
 from simulator import HISTORY_DAYS, SETTLE_TIME, day_rows, reference_tables
+from simulator.incidents import Incident, apply_incidents, incidents_setting
 from simulator.schema import TABLES, TIME_COLUMNS
 
 ONE_DAY = pd.Timedelta(days=1)
 
 
 class SimulatorSource(ReadingSource):
-    """The built-in simulator: live data that ends at `now`, the last HISTORY_DAYS days."""
+    """The built-in simulator: live data that ends at `now`, the last HISTORY_DAYS days, with
+    the incidents set injected (simulator.incidents)."""
 
-    def __init__(self, seed: int, scale: int = 1) -> None:
+    def __init__(self, seed: int, scale: int = 1, incidents: tuple[Incident, ...] = ()) -> None:
         self.seed = seed
         self.scale = scale
-        self.name = f"simulator(seed={seed}, scale={scale})"
+        self.incidents = tuple(incidents)
+        # Incidents are part of the name: their store never mixes with the plain simulator's.
+        suffix = f", incident={incidents_setting(self.incidents)}" if self.incidents else ""
+        self.name = f"simulator(seed={seed}, scale={scale}{suffix})"
 
     def read(self, now: pd.Timestamp, since: pd.Timestamp | None = None) -> Snapshot:
         now = pd.Timestamp(now).tz_convert("UTC").as_unit("us")
@@ -46,7 +51,8 @@ class SimulatorSource(ReadingSource):
         start = history_start(now)
         parts: dict[str, list[pd.DataFrame]] = {}
         for day in days:
-            for name, rows in day_rows(self.seed, self.scale, day, now).items():
+            rows_of_day = apply_incidents(self.incidents, day_rows(self.seed, self.scale, day, now))
+            for name, rows in rows_of_day.items():
                 parts.setdefault(name, []).append(rows)
         tables = dict(reference_tables(self.seed, self.scale, now))
         low = start if since is None else since
