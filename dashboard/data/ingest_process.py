@@ -19,6 +19,8 @@ import threading
 import time
 from pathlib import Path
 
+import pandas as pd
+
 from dashboard.data.manifest import read_manifest
 
 log = logging.getLogger(__name__)
@@ -34,9 +36,14 @@ RESTART_PAUSE_MAX = 300.0
 HEALTHY_RUN_SECONDS = 600.0
 
 
-def start() -> subprocess.Popen:
-    """Start the ingest process with this process's environment."""
+def start(elapsed_seconds: float = 0.0) -> subprocess.Popen:
+    """Start the ingest process with this process's environment; `elapsed_seconds` after the
+    first start, a simulated clock starts that much later (it goes on, never back)."""
     env = {**os.environ, "DASHBOARD_INGEST_PARENT": str(os.getpid())}
+    clock_start = env.get("DASHBOARD_SIM_CLOCK_START", "").strip()
+    if clock_start and elapsed_seconds > 0:
+        later = pd.Timestamp(clock_start) + pd.Timedelta(seconds=elapsed_seconds)
+        env["DASHBOARD_SIM_CLOCK_START"] = later.isoformat()
     return subprocess.Popen([sys.executable, "-m", "dashboard.data.ingest_process"], env=env)
 
 
@@ -52,7 +59,10 @@ def stop_process(process: subprocess.Popen | None, timeout: float = 10.0) -> Non
 
 def ending(code: int) -> str:
     """How a process ended, in words ('killed by SIGKILL (out of memory?)')."""
-    if code >= 0:
+    if code == 0:
+        # gunicorn's master reaps every child it has, ours too: the status is lost then
+        return "ended (its status was collected by gunicorn: the kernel log says if it was killed)"
+    if code > 0:
         return f"exited with status {code}"
     name = signal.Signals(-code).name if -code in signal.valid_signals() else f"signal {-code}"
     return f"killed by {name}" + (" (out of memory?)" if -code == signal.SIGKILL else "")
@@ -65,7 +75,7 @@ class Supervised:
     def __init__(self, launch=start) -> None:
         self.launch = launch
         self.process = launch()
-        self.started = time.monotonic()
+        self.began = self.started = time.monotonic()
         self.restarts = 0
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._watch, name="ingest-watch", daemon=True)
@@ -92,7 +102,7 @@ class Supervised:
             )
             if self.stopping.wait(pause):
                 return
-            self.process = self.launch()
+            self.process = self.launch(time.monotonic() - self.began)
             self.started = time.monotonic()
             self.restarts += 1
             pause = min(pause * 2, RESTART_PAUSE_MAX)

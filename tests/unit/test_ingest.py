@@ -8,8 +8,10 @@ import pandas as pd
 import pytest
 
 from dashboard.data.ingest import Ingester
+from dashboard.data.ingest_process import ending
 from dashboard.data.manifest import PARTITION_COLUMNS, read_manifest
 from dashboard.data.sources import SimulatorSource, Snapshot, Source
+from dashboard.data.sources import simulator as simulator_source
 from simulator import simulate
 from simulator.schema import TABLES, conform
 from tests.conftest import FIXED_NOW, SEED
@@ -173,6 +175,14 @@ def stored_rows(data_dir: Path, name: str) -> pd.DataFrame:
     return table.sort_values(list(table.columns), ignore_index=True)
 
 
+@pytest.fixture
+def days_apart(monkeypatch):
+    """The simulator's history a day a slice even at scale 1 (as from scale 30 on)."""
+    monkeypatch.setattr(simulator_source, "SLICED_FROM_SCALE", 1)
+    monkeypatch.setattr(simulator_source, "SLICE_SCALE_DAYS", 1)
+
+
+@pytest.mark.usefixtures("days_apart")
 def test_a_first_read_a_day_at_a_time_stores_what_one_read_stores(tmp_path):
     whole = Ingester(CountingSource(SimulatorSource(SEED)), tmp_path / "whole", Clock(FIXED_NOW))
     source = DayCountingSimulator(SEED, tmp_path / "days")
@@ -194,6 +204,7 @@ def test_a_first_read_a_day_at_a_time_stores_what_one_read_stores(tmp_path):
     assert all(part.settled for part in day_by_day.tables["alerts"] if len(part.partition) == 7)
 
 
+@pytest.mark.usefixtures("days_apart")
 def test_after_a_day_by_day_first_read_refreshes_are_incremental(tmp_path):
     clock = Clock(FIXED_NOW)
     ingester = Ingester(SimulatorSource(SEED), tmp_path, clock)
@@ -215,3 +226,20 @@ def test_after_a_day_by_day_first_read_refreshes_are_incremental(tmp_path):
         pd.testing.assert_frame_equal(
             stored_rows(tmp_path, name), stored_rows(tmp_path / "fresh", name), obj=name
         )
+
+
+def test_small_scales_read_their_history_at_once_and_large_ones_a_few_days_a_slice():
+    assert SimulatorSource(SEED, 1).read_history(FIXED_NOW) is None
+    slices = SimulatorSource(SEED, 10).read_history(FIXED_NOW)
+    first, second = next(slices), next(slices)
+    start = simulator_source.history_start(FIXED_NOW)
+    assert first.since == start and second.since == start + pd.Timedelta(days=3)
+    days = first.table("alerts")["timestamp"].dt.floor("D").unique()
+    assert list(days) == list(pd.date_range(start, periods=3, freq="D"))
+
+
+def test_the_end_of_an_ingest_process_is_said_in_words():
+    assert ending(-9) == "killed by SIGKILL (out of memory?)"
+    assert ending(-15) == "killed by SIGTERM"
+    assert ending(3) == "exited with status 3"
+    assert "collected by gunicorn" in ending(0)

@@ -5,8 +5,9 @@ for the rows since the last settled moment (`since`); a source may honour that (
 returns only its newest rows) or return whole tables (files, MLflow, TensorBoard), and says
 which in the snapshot it returns. A source whose history is large and generated in slices (the
 simulator) may also offer `read_history(now)`: the same rows as a first read, as snapshots
-of one slice each, which the ingest stores one at a time. Only the ingest reads sources:
-`load` counts the reads of this process, so a test can prove that web workers never read one.
+of one slice each, which the ingest stores one at a time (or None where one read is better).
+Only the ingest reads sources: `load` counts the reads of this process, so a test can prove
+that web workers never read one.
 
 A source may hold only some tables: asking a snapshot for a missing one raises `MissingTable`,
 which says how to provide it.
@@ -139,12 +140,13 @@ def load_history(source: Source, now: pd.Timestamp) -> Iterator[Snapshot] | None
     """A first read a slice at a time (see the module docstring), each slice checked as
     `load` checks a read; None when the source reads its history only whole."""
     read_history = getattr(source, "read_history", None)
-    if read_history is None:
+    slices = None if read_history is None else read_history(now)
+    if slices is None:
         return None
     reads.add()
 
     def checked() -> Iterator[Snapshot]:
-        for snapshot in read_history(now):
+        for snapshot in slices:
             if snapshot.problems:
                 raise DataValidationError(snapshot.problems)
             yield snapshot

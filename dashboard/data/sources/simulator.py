@@ -17,6 +17,9 @@ from simulator.incidents import Incident, apply_incidents, incidents_setting
 from simulator.schema import TABLES, TIME_COLUMNS
 
 ONE_DAY = pd.Timedelta(days=1)
+# A history slice holds about as many rows as this many days at scale 1 (a day at scale 30).
+SLICE_SCALE_DAYS = 30
+SLICED_FROM_SCALE = 10
 
 
 class SimulatorSource(ReadingSource):
@@ -39,13 +42,22 @@ class SimulatorSource(ReadingSource):
         first = (start if since is None else since).floor("D")
         return self._snapshot(now, pd.date_range(first, now.floor("D"), freq="D"), since)
 
-    def read_history(self, now: pd.Timestamp) -> Iterator[Snapshot]:
-        """The whole kept history a UTC day at a time, oldest first: each snapshot holds one
-        day's rows (`since` its midnight), so a first read never holds more than a day of
-        them, whatever the scale."""
-        now = pd.Timestamp(now).tz_convert("UTC").as_unit("us")
-        for day in pd.date_range(history_start(now), now.floor("D"), freq="D"):
-            yield self._snapshot(now, [day], day.as_unit("us"))
+    def read_history(self, now: pd.Timestamp) -> Iterator[Snapshot] | None:
+        """From scale SLICED_FROM_SCALE on, the whole kept history a slice of whole UTC days
+        at a time, oldest first (`since` the slice's first midnight): about SLICE_SCALE_DAYS
+        days of scale-1 rows a slice, so a first read never holds more than that, whatever the
+        scale. Below it None: one read is faster (each day stored apart, then joined into its
+        month, costs more than it saves) and holds at most about a gigabyte."""
+        if self.scale < SLICED_FROM_SCALE:
+            return None
+        return self._history(pd.Timestamp(now).tz_convert("UTC").as_unit("us"))
+
+    def _history(self, now: pd.Timestamp) -> Iterator[Snapshot]:
+        days = pd.date_range(history_start(now), now.floor("D"), freq="D")
+        step = max(1, SLICE_SCALE_DAYS // self.scale)
+        for first in range(0, len(days), step):
+            chosen = days[first : first + step]
+            yield self._snapshot(now, chosen, chosen[0].as_unit("us"))
 
     def _snapshot(self, now: pd.Timestamp, days: object, since: pd.Timestamp | None) -> Snapshot:
         start = history_start(now)
