@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from dashboard.data.downsample import DEFAULT_MAX_POINTS
+from simulator.incidents import incidents_setting, parse_incidents
 
 CACHE_TYPES = ("SimpleCache", "FileSystemCache", "RedisCache", "NullCache")
 AUTH_MODES = ("none", "basic", "proxy")
@@ -185,6 +186,14 @@ def _instant(env: Mapping[str, str], name: str) -> str | None:
     return moment.isoformat()
 
 
+def _incidents(env: Mapping[str, str], name: str) -> str | None:
+    try:
+        incidents = parse_incidents(env.get(name))
+    except ValueError as error:
+        raise ValueError(f"{name}: {error}") from None
+    return incidents_setting(incidents) or None
+
+
 def settings_from_env(env: Mapping[str, str] | None = None) -> dict[str, object]:
     """Return the dashboard's settings (Flask config keys) from `env` (default: os.environ)."""
     env = os.environ if env is None else env
@@ -207,6 +216,9 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> dict[str, object]
         "FIRST_LOAD_WAIT": _float(env, "DASHBOARD_FIRST_LOAD_WAIT", 60.0),
         # The simulated clock starts at this instant (ISO-8601) and advances in real time.
         "SIM_CLOCK_START": _instant(env, "DASHBOARD_SIM_CLOCK_START"),
+        # Incidents injected into the simulated data (simulator.incidents), e.g.
+        # fp-spike:threat_detection@2026-12-01T12:00:00Z; checked here, so a typo stops the start.
+        "SIM_INCIDENT": _incidents(env, "DASHBOARD_SIM_INCIDENT"),
         # Each worker's DuckDB: threads and memory (DuckDB's own syntax: 512MB, 2GB).
         "ENGINE_THREADS": _int(env, "DASHBOARD_ENGINE_THREADS", 2, minimum=1),
         "ENGINE_MEMORY": env.get("DASHBOARD_ENGINE_MEMORY", "").strip() or "512MB",

@@ -28,7 +28,7 @@ server.debug = False
 with server.test_request_context("/"):
     server.preprocess_request()
 
-ingest = ingest_process.start() if server.config["INGEST"] == "process" else None
+ingest = ingest_process.supervise() if server.config["INGEST"] == "process" else None
 data_dir = Path(server.config["DATA_DIR_PATH"])
 if ingest_process.wait_for_data(data_dir, float(server.config["FIRST_LOAD_WAIT"])):
     # Pay each process's one-time costs of drawing a page (callbacks.warmup) here, once.

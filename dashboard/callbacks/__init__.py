@@ -2,9 +2,17 @@
 
 from dash import Dash
 
-from dashboard.callbacks import ab_testing, data_quality, overview, resources, shell, training
+from dashboard.callbacks import (
+    ab_testing,
+    alert_badge,
+    data_quality,
+    overview,
+    resources,
+    shell,
+    training,
+)
 
 
 def register(app: Dash) -> None:
-    for module in (shell, overview, training, ab_testing, data_quality, resources):
+    for module in (shell, alert_badge, overview, training, ab_testing, data_quality, resources):
         module.register(app)

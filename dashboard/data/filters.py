@@ -17,6 +17,12 @@ TIME_RANGES: dict[str, tuple[str, pd.Timedelta | None]] = {
     "all": ("All Time", None),
 }
 DEFAULT_RANGE = "30d"
+# The recent windows the alerting figures are computed over (dashboard.data.health), up to
+# the data's as_of; not a filter of the pages.
+RECENT_PERIODS: dict[str, pd.Timedelta] = {
+    "1h": pd.Timedelta(hours=1),
+    "1d": pd.Timedelta(hours=24),
+}
 
 ALL_MODELS = "all"
 MODEL_LABELS: dict[str, str] = {
@@ -33,6 +39,15 @@ def validate_range(range_key: object) -> str:
             f"unknown time range {str(range_key)[:40]!r}; allowed: {', '.join(TIME_RANGES)}"
         )
     return range_key
+
+
+def validate_period(period: object) -> str:
+    """Return `period` if it is one of RECENT_PERIODS, else raise ValueError."""
+    if not isinstance(period, str) or period not in RECENT_PERIODS:
+        raise ValueError(
+            f"unknown period {str(period)[:40]!r}; allowed: {', '.join(RECENT_PERIODS)}"
+        )
+    return period
 
 
 def validate_model(model: object) -> str:

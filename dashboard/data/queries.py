@@ -28,8 +28,10 @@ from dashboard.data.cells import fleet_cells as raw_fleet_cells
 from dashboard.data.cells import gpu_cells as raw_gpu_cells
 from dashboard.data.filters import (
     ALL_MODELS,
+    RECENT_PERIODS,
     Window,
     validate_model,
+    validate_period,
     validate_range,
     window_for,
 )
@@ -52,6 +54,7 @@ COMPARISON_PERIODS = {
     "all": pd.Timedelta(days=7),
 }
 PREVIOUS, FIRST = "the period before", "the range's first period"
+LEVELS = ("automation_rate", "false_positive_rate", "response_min")
 COMPARED_WITH = {"24h": PREVIOUS, "7d": PREVIOUS, "30d": FIRST, "90d": FIRST, "all": FIRST}
 BUSY_CODES = (*MODEL_TYPES, UNKNOWN)
 
@@ -192,19 +195,30 @@ def _active_sessions(generation_key: str, model: str) -> pd.DataFrame:
 
 
 def session_progress(sessions: pd.DataFrame) -> pd.DataFrame:
-    """Per session of `sessions`: the last logged epoch as a share of its planned epochs."""
+    """Per session of `sessions`: the last logged epoch as a share of its planned epochs, and
+    the time of its newest metric point (`last_point_at`)."""
     if sessions.empty:
-        return pd.DataFrame({"session_id": pd.Series(dtype="string"), "epoch": [], "progress": []})
+        return pd.DataFrame(
+            {
+                "session_id": pd.Series(dtype="string"),
+                "epoch": [],
+                "last_point_at": pd.Series(dtype="datetime64[us, UTC]"),
+                "progress": [],
+            }
+        )
     metrics = contract_table("training_metrics")
     ids = sessions["session_id"].astype(str).tolist()
     epochs = metrics.filter(
-        metrics.session_id.isin(ids),
-        metrics.metric == "epoch",
-        metrics.timestamp >= sessions["started_at"].min(),
+        metrics.session_id.isin(ids), metrics.timestamp >= sessions["started_at"].min()
     )
-    last = fetch(epochs.group_by("session_id").aggregate(epoch=epochs.value.max()))
+    last = fetch(
+        epochs.group_by("session_id").aggregate(
+            epoch=epochs.value.max(where=epochs.metric == "epoch"),
+            last_point_at=epochs.timestamp.max(),
+        )
+    )
     planned = sessions.set_index(sessions["session_id"].astype(str))["epochs"]
-    frame = last.set_index(last["session_id"].astype(str))[["epoch"]]
+    frame = last.set_index(last["session_id"].astype(str))[["epoch", "last_point_at"]]
     frame["progress"] = (frame["epoch"] / planned.reindex(frame.index)).clip(upper=1.0)
     frame.index = frame.index.astype("string").rename("session_id")
     return frame.reset_index()
@@ -408,21 +422,71 @@ def _alert_kpi_change(generation_key: str, range_key: str, model: str) -> pd.Dat
     else:
         start = span.start if span.start is not None else data_start()
         first_span = Window(start, start + period)
-    sums = {
-        name: _alert_sums(_alert_cells(part, model), {})
+    parts = {
+        name: _span_levels(part, model)
         for name, part in (("start", first_span), ("current", last_span))
     }
-    levels = pd.DataFrame(
-        {name: aggregates.alert_levels(part) for name, part in sums.items()}
-    ).rename_axis(columns="p")
-    for name, part in (("start", first_span), ("current", last_span)):
-        if _open(sums[name]).iloc[0] > 0:
-            levels.loc["response_min", name] = _response_with_open(part, model)
+    levels = pd.DataFrame({name: part[list(LEVELS)] for name, part in parts.items()}).rename_axis(
+        columns="p"
+    )
     levels["change"] = levels["current"] - levels["start"]
     levels.attrs["period"] = period
     levels.attrs["compared_with"] = COMPARED_WITH[range_key]
-    levels.attrs["open"] = int(_open(sums["current"]).iloc[0])
+    levels.attrs["open"] = int(parts["current"]["open"])
     return levels
+
+
+def _span_levels(span: Window, model: str) -> pd.Series:
+    """The SOC KPIs over one window (LEVELS), with `alerts` and `open` (still unanswered,
+    which response_min counts as still waiting)."""
+    sums = _alert_sums(_alert_cells(span, model), {})
+    levels = aggregates.alert_levels(sums)
+    still_open = int(_open(sums).iloc[0])
+    if still_open > 0:
+        levels["response_min"] = _response_with_open(span, model)
+    levels["alerts"] = int(pd.to_numeric(sums["alerts"]).fillna(0).iloc[0])
+    levels["open"] = still_open
+    return levels
+
+
+def recent_alert_levels(period: str, model: str) -> pd.Series:
+    """The SOC KPIs over the last `period` (RECENT_PERIODS) up to the data's as_of: over the
+    last day, the Overview's current level at Last 24 Hours."""
+    return _recent_alert_levels(key(), validate_period(period), validate_model(model))
+
+
+def _recent(period: str) -> Window:
+    end = window("24h").end
+    return Window(end - RECENT_PERIODS[period], end)
+
+
+@cache.memoize()
+def _recent_alert_levels(generation_key: str, period: str, model: str) -> pd.Series:
+    return _span_levels(_recent(period), model)
+
+
+def recent_version_levels(period: str) -> pd.DataFrame:
+    """Per model type (and All Models) and model version, the SOC KPIs over the last `period`
+    (as `version_trends` computes them per bucket): model_type, model_version, alerts,
+    automation_rate, false_positive_rate, response_min (answered alerts)."""
+    return _recent_version_levels(key(), validate_period(period))
+
+
+@cache.memoize()
+def _recent_version_levels(generation_key: str, period: str) -> pd.DataFrame:
+    cells = _alert_cells(_recent(period), ALL_MODELS)
+    sums = _alert_sums(
+        cells, {"model_type": cells.model_type, "model_version": cells.model_version}
+    )
+    for column in ("model_type", "model_version"):
+        sums[column] = sums[column].astype("string")
+    counts = sums.columns.drop(["model_type", "model_version"])
+    every = sums.groupby("model_version", as_index=False)[list(counts)].sum()
+    every.insert(0, "model_type", ALL_MODELS)
+    sums = pd.concat([every, sums], ignore_index=True).sort_values(
+        ["model_type", "model_version"], ignore_index=True
+    )
+    return aggregates.alert_kpis(sums, ["model_type", "model_version"])
 
 
 def _open(sums: pd.DataFrame) -> pd.Series:

@@ -25,7 +25,7 @@ import ibis.expr.types as ir
 import pandas as pd
 from flask import Flask, current_app
 
-from dashboard.data.manifest import Manifest, manifest_stamp, read_manifest
+from dashboard.data.manifest import SPILL_DIR, Manifest, manifest_stamp, read_manifest
 from dashboard.data.sources import MissingTable, is_sql_store, reads
 from dashboard.data.sources.base import SEPARATOR
 from dashboard.data.sources.validation import MAY_BE_ABSENT
@@ -35,6 +35,8 @@ from simulator.schema import TABLES
 
 EXTENSION = "dashboard_data"
 MANIFEST_CHECK_SECONDS = 0.25
+# The shortest silence of the ingest taken for a stop (a day change may take a minute or two).
+STALLED_AFTER_MIN_SECONDS = 300
 NOT_LOADED_HINT = "the data is being read for the first time; this view fills in shortly"
 
 
@@ -67,7 +69,14 @@ class _DuckDB:
 
     def __init__(self, data_dir: Path, threads: int, memory_limit: str) -> None:
         self.data_dir = data_dir
-        self.connection = duckdb.connect(config={"threads": threads, "memory_limit": memory_limit})
+        self.connection = duckdb.connect(
+            config={
+                "threads": threads,
+                "memory_limit": memory_limit,
+                # beyond its memory limit DuckDB spills here, not into the server's working dir
+                "temp_directory": str(data_dir / SPILL_DIR),
+            }
+        )
         self.connection.execute("SET TimeZone='UTC'")
         self.local = threading.local()
         self.lock = threading.Lock()
@@ -163,6 +172,9 @@ class _AppData:
         self.threads = int(config.get("ENGINE_THREADS", 2))
         self.memory_limit = str(config.get("ENGINE_MEMORY", "512MB"))
         self.sql_url = sql_url(str(config.get("DATA_SOURCE", "")))
+        refresh = int(config.get("REFRESH_SECONDS", 0) or 0)
+        # The ingest publishes every refresh: this long without a publication, it has stopped.
+        self.stalled_after = max(4 * refresh, STALLED_AFTER_MIN_SECONDS) if refresh > 0 else None
         self.lock = threading.Lock()
         self.manifest: Manifest | None = None
         self.stamp: tuple | None = None
@@ -292,10 +304,20 @@ class DataStore:
                 "missing_tables": None,
                 "hints": {},
                 "errors_total": 0,
+                "published_seconds_ago": None,
+                "ingest_stalled": False,
                 "source_reads_in_this_process": reads.count,
                 "pid": os.getpid(),
             }
         checked = None if manifest.checked_at is None else pd.Timestamp(manifest.checked_at)
+        # Real seconds since the ingest last published, from the file (a simulated clock
+        # would make the manifest's own times say nothing about this).
+        published_ago = None if data.stamp is None else time.time() - data.stamp[1] / 1e9
+        stalled = (
+            data.stalled_after is not None
+            and published_ago is not None
+            and published_ago > data.stalled_after
+        )
         tables = {name: manifest.rows(name) for name in manifest.tables if name in TABLES}
         tables.update({name: None for name in manifest.sql_tables})
         return {
@@ -312,6 +334,8 @@ class DataStore:
             else None,
             "hints": dict(manifest.hints),
             "errors_total": manifest.errors_total,
+            "published_seconds_ago": None if published_ago is None else round(published_ago, 1),
+            "ingest_stalled": stalled,
             "source_reads_in_this_process": reads.count,
             "pid": os.getpid(),
         }

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from base64 import b64encode
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from gunicorn.config import Config
@@ -15,11 +17,13 @@ from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from dashboard import create_app
+from dashboard.callbacks.shell import data_status
 from dashboard.data.ingest import ingester_for
 from dashboard.data.sources import SimulatorSource
 from dashboard.data.store import MANIFEST_CHECK_SECONDS, store
 from dashboard.ops.logs import AccessLogger, JsonFormatter
 from tests.conftest import FIXED_NOW, SEED, FixedTimeSource, testing_config
+from tests.helpers import text_of
 from tests.http import renderer
 from tests.serving.harness import free_port
 
@@ -115,6 +119,25 @@ def test_a_failed_reread_serves_the_last_data_and_says_so(tmp_path):
     assert body["data"]["loaded"] is True
     assert "not mounted" in body["data"]["last_error"]
     assert any("source failed" in warning for warning in body["warnings"])
+
+
+def test_an_ingest_that_stopped_publishing_is_said_on_ready_and_in_the_navbar(tmp_path):
+    # Live refresh every 30 s: five silent minutes mean the ingest process is gone.
+    app = create_app(testing_config(DATA_DIR=str(tmp_path), REFRESH_SECONDS=30))
+    client = app.server.test_client()
+    assert client.get("/ready").get_json()["status"] == "ready"
+    manifest = Path(app.server.config["DATA_DIR_PATH"]) / "manifest.json"
+    ten_minutes_ago = time.time() - 600
+    os.utime(manifest, (ten_minutes_ago, ten_minutes_ago))
+    time.sleep(MANIFEST_CHECK_SECONDS)
+    body = client.get("/ready").get_json()
+    assert body["status"] == "degraded"
+    assert body["data"]["ingest_stalled"] is True
+    assert body["data"]["published_seconds_ago"] >= 600
+    assert any("the ingest has stopped" in warning for warning in body["warnings"])
+    with app.server.app_context():
+        _updated, warning = data_status(None, "/")
+    assert "has not been refreshed for 10 min" in text_of(warning)
 
 
 def ready_from(client, peer: str, headers: dict[str, str] | None = None):

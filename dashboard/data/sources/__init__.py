@@ -30,11 +30,13 @@ from dashboard.data.sources.base import (
     Tables,
     content_token,
     load,
+    load_history,
     read_source,
     reads,
 )
 from dashboard.data.sources.combined import CombinedSource
 from dashboard.data.sources.simulator import SimulatorSource
+from simulator.incidents import Incident, parse_incidents
 
 SQL_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 
@@ -52,6 +54,7 @@ def source_from_config(setting: str, config: Mapping[str, object]) -> Source:
         int(config["SIM_SCALE"]),
         config.get("METRIC_ALIASES"),
         config.get("MODEL_TYPE_MAP"),
+        parse_incidents(config.get("SIM_INCIDENT")),
         version_status=config.get("MLFLOW_VERSION_STATUS"),
         prometheus=config.get("PROMETHEUS"),
     )
@@ -63,6 +66,7 @@ def source_from_setting(
     scale: int,
     metric_aliases: Mapping[str, str] | None = None,
     model_type_map: Mapping[str, str] | None = None,
+    incidents: tuple[Incident, ...] = (),
     *,
     version_status: Mapping[str, object] | None = None,
     prometheus: Mapping[str, object] | None = None,
@@ -79,6 +83,7 @@ def source_from_setting(
                     scale,
                     metric_aliases,
                     model_type_map,
+                    incidents,
                     version_status=version_status,
                     prometheus=prometheus,
                 )
@@ -86,7 +91,7 @@ def source_from_setting(
             ]
         )
     if setting == "simulator":
-        return SimulatorSource(seed, scale)
+        return SimulatorSource(seed, scale, incidents)
     if setting.startswith("mlflow:"):
         from dashboard.data.sources.mlflow import MlflowSource
 
@@ -123,6 +128,7 @@ __all__ = [
     "content_token",
     "is_sql_store",
     "load",
+    "load_history",
     "read_source",
     "reads",
     "source_from_config",
