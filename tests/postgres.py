@@ -27,7 +27,7 @@ from psycopg import sql
 
 from benchmarks.processes import free_port
 from simulator.schema import TABLES, TEXT, TIME_COLUMNS, TIMESTAMP, conform
-from tests.serving.harness import ThrowawayServer, wait_for
+from tests.serving.harness import wait_for
 
 START_TIMEOUT = 60
 STOP_TIMEOUT = 30
@@ -74,14 +74,12 @@ def find_binaries() -> PostgresBinaries | None:
     return None
 
 
-class PostgresServer(ThrowawayServer):
+class PostgresServer:
     """A throwaway PostgreSQL with one empty database `database`, at `url` once entered.
 
     Under root the server binaries run as the `postgres` system user (initdb and postgres refuse
     root), which then owns the temporary directory; otherwise they run as the caller.
     """
-
-    log_name = "postgres.log"
 
     def __init__(
         self,
@@ -102,6 +100,27 @@ class PostgresServer(ThrowawayServer):
         self.url = self._url_of(database)
         self.directory: Path | None = None
         self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> PostgresServer:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *_exception: object) -> None:
+        self.stop()
+
+    @property
+    def log(self) -> Path:
+        return self.directory / "postgres.log"
+
+    def logs(self) -> str:
+        """The end of the server's log, to show when it fails."""
+        if self.directory is None or not self.log.exists():
+            return ""
+        return self.log.read_text(errors="replace")[-6000:]
 
     def start(self) -> None:
         """initdb, start postgres, wait until it accepts connections, create the database."""

@@ -26,41 +26,6 @@ START_TIMEOUT = 60
 STOP_TIMEOUT = 45  # gunicorn.conf.py gives workers 30 s to finish their requests
 
 
-class ThrowawayServer:
-    """A server a test starts in a temporary `directory` and logs to `log` there: `with` starts
-    it (stopping it again if it never gets ready) and stops it at the end."""
-
-    directory: Path | None
-    log_name: str
-
-    def start(self) -> None:
-        raise NotImplementedError
-
-    def stop(self) -> None:
-        raise NotImplementedError
-
-    def __enter__(self):
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *_exception: object) -> None:
-        self.stop()
-
-    @property
-    def log(self) -> Path:
-        return self.directory / self.log_name
-
-    def logs(self) -> str:
-        """The end of the server's log, to show when it fails."""
-        if self.directory is None or not self.log.exists():
-            return ""
-        return self.log.read_text(errors="replace")[-6000:]
-
-
 def wait_for(condition, timeout: float, message: str, interval: float = 0.2):
     """Poll `condition` until it returns something truthy; fail with `message` after `timeout`."""
     deadline = time.monotonic() + timeout

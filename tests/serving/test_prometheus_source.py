@@ -19,7 +19,7 @@ from dashboard.data import queries
 from dashboard.data.sources import source_from_setting
 from dashboard.data.sources.prometheus import GB_PER_MIB, PrometheusSource, query_step
 from tests.conftest import SEED, FixedTimeSource, testing_config
-from tests.prometheus import PrometheusServer, Series, backfill, openmetrics
+from tests.prometheus_server import PrometheusServer, Series, backfill, openmetrics
 
 # Now, to the minute: the series end ten minutes before it and cover the two days before that.
 NOW = pd.Timestamp.now(tz="UTC").floor("min")
@@ -75,7 +75,8 @@ def dcgm_series() -> list[Series]:
 def prometheus(tmp_path_factory):
     tsdb = tmp_path_factory.mktemp("tsdb")
     backfill(openmetrics(dcgm_series()), tsdb)
-    with PrometheusServer(tsdb_dir=tsdb) as server:
+    directory = tmp_path_factory.mktemp("prometheus")
+    with PrometheusServer(directory, tsdb_dir=tsdb, retention="3650d") as server:
         yield server
 
 
