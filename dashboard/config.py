@@ -140,6 +140,28 @@ def _json(env: Mapping[str, str], name: str) -> dict[str, object]:
     return value
 
 
+def _mlflow_ui_url(env: Mapping[str, str]) -> str:
+    """DASHBOARD_MLFLOW_UI_URL, else the MLflow tracking server's URL when the data source
+    names one over http(s) (a sqlite:/// store has no UI to link to)."""
+    explicit = env.get("DASHBOARD_MLFLOW_UI_URL", "").strip()
+    if explicit:
+        return explicit
+    for part in env.get("DASHBOARD_DATA_SOURCE", "").split(";"):
+        uri = part.strip().removeprefix("mlflow:")
+        if part.strip().startswith("mlflow:") and uri.startswith(("http://", "https://")):
+            return uri
+    return ""
+
+
+def _prometheus(env: Mapping[str, str]) -> dict[str, object]:
+    return {
+        "metrics": _json(env, "DASHBOARD_PROMETHEUS_METRICS"),
+        "labels": _json(env, "DASHBOARD_PROMETHEUS_LABELS"),
+        "lookback_days": _float(env, "DASHBOARD_PROMETHEUS_LOOKBACK_DAYS", 30.0, minimum=0.01),
+        "min_step_seconds": _int(env, "DASHBOARD_PROMETHEUS_STEP_SECONDS", 60, minimum=1),
+    }
+
+
 def _default_data_dir(env: Mapping[str, str]) -> str:
     cache_home = env.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
     return str(Path(cache_home) / "ai-training-dashboard")
@@ -222,6 +244,12 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> dict[str, object]
         # Real training data: extra metric-name aliases and folder/experiment -> model type.
         "METRIC_ALIASES": _json(env, "DASHBOARD_METRIC_ALIASES"),
         "MODEL_TYPE_MAP": _json(env, "DASHBOARD_MODEL_TYPE_MAP"),
+        # MLflow: registry aliases/stages -> version statuses, and where its UI opens a run
+        # (else the tracking URI when it is an http(s) server).
+        "MLFLOW_VERSION_STATUS": _json(env, "DASHBOARD_MLFLOW_VERSION_STATUS"),
+        "MLFLOW_UI_URL": _mlflow_ui_url(env),
+        # prometheus:<URL>: metric and label names, lookback and query step (sources.prometheus).
+        "PROMETHEUS": _prometheus(env),
         # A request body larger than this is refused with 413 before Dash parses it.
         "MAX_CONTENT_LENGTH": _int(env, "DASHBOARD_MAX_REQUEST_BYTES", 1_000_000, minimum=1024),
     }

@@ -59,7 +59,7 @@ def _resources_view(range_key: str, model: str):
         cards,
         utilisation_figure(fleet, subtitle),
         memory_figure(fleet, subtitle),
-        gpu_heatmap(trends, subtitle),
+        gpu_heatmap(trends, subtitle, queries.gpu_names()),
     )
 
 

@@ -105,7 +105,8 @@ TEXT_FILTER = {"filter": "agTextColumnFilter"}
 NUMBER_FILTER = {"filter": "agNumberColumnFilter"}
 
 SESSION_COLUMNS = [
-    {"field": "session_id", "headerName": "Session", "minWidth": 110},
+    {"field": "run_name", "headerName": "Run", "minWidth": 180},
+    {"field": "session_id", "headerName": "Session ID", "minWidth": 110},
     {"field": "model_type", "headerName": "Model type", "minWidth": 160},
     {"field": "model_version", "headerName": "Version"},
     {"field": "status", "headerName": "Status", **STATUS_CELL},
@@ -146,6 +147,7 @@ def session_rows(sessions: pd.DataFrame, newest_first: bool = True) -> list[dict
     rows = pd.DataFrame(
         {
             "id": newest["session_id"].astype(str),
+            "run_name": fmt.texts(newest["run_name"], ""),
             "session_id": newest["session_id"].astype(str),
             "model_type": newest["model_type"].astype(str).map(model_label),
             "model_version": fmt.texts(newest["model_version"]),
@@ -243,7 +245,8 @@ def version_rows(table: pd.DataFrame) -> list[dict]:
 
 
 RESOURCE_SESSION_COLUMNS = [
-    {"field": "session_id", "headerName": "Session"},
+    {"field": "run_name", "headerName": "Run", "minWidth": 180},
+    {"field": "session_id", "headerName": "Session ID"},
     {"field": "model_type", "headerName": "Model type", "minWidth": 160},
     {"field": "status", "headerName": "Status", **STATUS_CELL},
     {"field": "started_at", "headerName": "Started (UTC)", "minWidth": 150},
@@ -282,6 +285,7 @@ def _duration_header(columns: list[dict]) -> list[dict]:
 
 # How each session column sorts and filters on the server (infinite grids).
 SESSION_GRID = {
+    "run_name": GridColumn("run_name"),
     "session_id": GridColumn("session_id"),
     "model_type": GridColumn("model_type", text=lambda values: values.astype(str).map(model_label)),
     "model_version": GridColumn("model_version"),

@@ -31,14 +31,14 @@ DURATION_BIN_MIN = 10
 def session_points(
     sessions: pd.DataFrame, column: str, factor: float, limit: int | None, extra: str
 ) -> tuple[dict, Reduction]:
-    """x, y and customdata (session id and `extra`) of sessions' dots, reduced to `limit`
+    """x, y and customdata (session name and id, and `extra`) of sessions' dots, reduced to `limit`
     points with their extremes kept; `sessions` sorted by start."""
     shown, reduction = reduce_frame(sessions, "started_at", column, limit)
     points = {
         "x": epoch_ms(shown["started_at"]),
         "y": compact(shown[column], factor),
         "customdata": np.column_stack(
-            [shown["session_id"].astype(str), fmt.texts(shown[extra], fmt.UNKNOWN)]
+            [fmt.session_names(shown), fmt.texts(shown[extra], fmt.UNKNOWN)]
         ),
     }
     return points, reduction

@@ -52,8 +52,7 @@ from dashboard.data.sources import (
 )
 from dashboard.data.sources.base import SEPARATOR
 from dashboard.data.sql_store import SqlStore
-from dashboard.data.tables import CELL_SCHEMAS, DRIFT_WEEKS, contract_table
-from simulator.incidents import parse_incidents
+from dashboard.data.tables import CELL_SCHEMAS, DRIFT_WEEKS, GPU_NAMES, contract_table
 from simulator.schema import MODEL_TYPES, TABLES, conform
 
 log = logging.getLogger(__name__)
@@ -260,6 +259,7 @@ class Ingester:
             self._update_drift_weeks(tables, previous, changed_tables, retired)
         elif DRIFT_WEEKS in previous.tables:
             tables[DRIFT_WEEKS] = previous.tables[DRIFT_WEEKS]
+        self._update_gpu_names(tables, previous, snapshot, changed_tables, retired)
         hints = {name: hint for name, hint in snapshot.hints.items() if name not in in_place}
         changed = (
             bool(changed_tables)
@@ -498,6 +498,36 @@ class Ingester:
         tables[DRIFT_WEEKS] = [self._write(DRIFT_WEEKS, WHOLE, weeks, settled=False)]
         changed_tables.add(DRIFT_WEEKS)
 
+    def _update_gpu_names(
+        self,
+        tables: dict[str, list[Part]],
+        previous: Manifest,
+        snapshot: Snapshot,
+        changed_tables: set[str],
+        retired: list[str],
+    ) -> None:
+        """What each gpu_id is, as the telemetry source names its GPUs (host and index)."""
+        old = previous.tables.get(GPU_NAMES, [])
+        gpus = snapshot.gpus
+        if gpus is None or gpus.empty or "resource_usage" not in tables:
+            retired.extend(part.file for part in old)
+            changed_tables.update([GPU_NAMES] if old else [])
+            return
+        names = pd.DataFrame(
+            {
+                "gpu_id": gpus["gpu_id"].astype("int64"),
+                "name": (gpus["host"].astype(str) + " gpu " + gpus["gpu"].astype(str)).astype(
+                    "string"
+                ),
+            }
+        )
+        if len(old) == 1 and old[0].digest == digest(names):
+            tables[GPU_NAMES] = old
+            return
+        retired.extend(part.file for part in old)
+        tables[GPU_NAMES] = [self._write(GPU_NAMES, WHOLE, names, settled=False)]
+        changed_tables.add(GPU_NAMES)
+
     # Housekeeping
 
     def _retire_old(self, manifest: Manifest, now: pd.Timestamp) -> None:
@@ -614,7 +644,7 @@ class EmptySource:
 
 def source_for(config: dict) -> tuple[Source | None, SqlStore | None]:
     """The source to ingest and the SQL database read in place that the settings name."""
-    from dashboard.data.sources import source_from_setting
+    from dashboard.data.sources import source_from_config
 
     source = config.get("DATA_SOURCE_OBJECT")
     parts = [part.strip() for part in str(config["DATA_SOURCE"]).split(SEPARATOR)]
@@ -625,14 +655,7 @@ def source_for(config: dict) -> tuple[Source | None, SqlStore | None]:
     others = SEPARATOR.join(part for part in parts if part and not is_sql_store(part))
     if not others:
         return None, sql
-    return source_from_setting(
-        others,
-        int(config["SIM_SEED"]),
-        int(config["SIM_SCALE"]),
-        config.get("METRIC_ALIASES"),
-        config.get("MODEL_TYPE_MAP"),
-        parse_incidents(config.get("SIM_INCIDENT")),
-    ), sql
+    return source_from_config(others, config), sql
 
 
 def ingester_for(config: dict) -> Ingester:

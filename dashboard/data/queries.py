@@ -37,7 +37,7 @@ from dashboard.data.filters import (
 )
 from dashboard.data.manifest import Manifest
 from dashboard.data.store import store
-from dashboard.data.tables import cell_table, contract_table, indicator
+from dashboard.data.tables import GPU_NAMES, cell_table, contract_table, indicator
 from simulator.schema import MODEL_TYPES, conform
 
 # Bucket widths that keep every trend at a few hundred to ~1,500 points per series.
@@ -599,6 +599,19 @@ def _resource_cells(name: str, span: Window, step: pd.Timedelta) -> ir.Table:
 
 def _training_codes(model: str) -> list[str]:
     return list(BUSY_CODES) if model == ALL_MODELS else [model]
+
+
+def gpu_names() -> dict[int, str]:
+    """What each gpu_id is ("gpu-node-a gpu 0"), when the telemetry source names its GPUs."""
+    return _gpu_names(key())
+
+
+@cache.memoize()
+def _gpu_names(generation_key: str) -> dict[int, str]:
+    if not store.holds(GPU_NAMES):
+        return {}
+    names = fetch(cell_table(GPU_NAMES))
+    return dict(zip(names["gpu_id"].astype(int), names["name"].astype(str), strict=True))
 
 
 def resource_trends(range_key: str, model: str) -> pd.DataFrame:

@@ -28,7 +28,9 @@ from flask import Flask, current_app
 from dashboard.data.manifest import SPILL_DIR, Manifest, manifest_stamp, read_manifest
 from dashboard.data.sources import MissingTable, is_sql_store, reads
 from dashboard.data.sources.base import SEPARATOR
+from dashboard.data.sources.validation import MAY_BE_ABSENT
 from dashboard.data.sql_store import plain_url
+from dashboard.data.tables import with_absent_columns
 from simulator.schema import TABLES
 
 EXTENSION = "dashboard_data"
@@ -113,12 +115,33 @@ class _DuckDB:
         return cursor.execute(sql).df()
 
 
+_COLUMNS = """
+SELECT column_name FROM information_schema.columns
+WHERE table_schema = ANY (current_schemas(false)) AND table_name = %s
+"""
+
+
 class _Postgres:
     """A SQL database queried in place: one connection per thread."""
 
     def __init__(self, url: str) -> None:
         self.url = plain_url(url)
         self.local = threading.local()
+        self._absent: tuple[int, dict[str, set[str]]] | None = None
+
+    def absent_columns(self, generation: int) -> dict[str, set[str]]:
+        """The optional columns (MAY_BE_ABSENT) the database's tables lack, asked once per
+        generation."""
+        if self._absent is None or self._absent[0] != generation:
+            import psycopg
+
+            with psycopg.connect(self.url, autocommit=True, connect_timeout=10) as db:
+                absent = {
+                    table: columns - {row[0] for row in db.execute(_COLUMNS, (table,)).fetchall()}
+                    for table, columns in MAY_BE_ABSENT.items()
+                }
+            self._absent = (generation, absent)
+        return self._absent[1]
 
     def run(self, sql: str) -> pd.DataFrame:
         import psycopg
@@ -203,6 +226,8 @@ class _AppData:
                 f"one query cannot join {sorted(in_sql)} with {sorted(names - in_sql)}"
             )
         if in_sql:
+            absent = self.postgres.absent_columns(manifest.generation)
+            expression = with_absent_columns(expression, absent)
             frame = self.postgres.run(ibis.to_sql(expression, dialect="postgres"))
         else:
             self.duckdb.show(manifest, self.stamp)

@@ -50,6 +50,18 @@ class Tables(dict):
 
 
 @dataclass(frozen=True)
+class GpuClaim:
+    """A session that names the GPUs it trains on: `gpus` (indices or UUIDs) on `host`, from
+    `start` until `end` (None: still running)."""
+
+    session_id: str
+    host: str
+    gpus: tuple[str, ...]
+    start: pd.Timestamp
+    end: pd.Timestamp | None
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """What one read of a source gave: contract tables as of `as_of`, and where they came from.
 
@@ -61,7 +73,9 @@ class Snapshot:
     (`kept_from`): stored partitions wholly before it are dropped. `hints` says for each
     missing table how to provide it, `problems` lists what broke the contract (a snapshot
     with problems is never published: `load` raises them) and `notes` what was skipped or
-    chosen along the way.
+    chosen along the way. A training source lists the GPUs its sessions claim (`claims`); a
+    telemetry source says which host and GPU each `gpu_id` is (`gpus`: gpu_id, host, gpu,
+    uuid), so that a combined source can attribute GPU time to sessions.
     """
 
     tables: Mapping[str, pd.DataFrame]
@@ -74,6 +88,10 @@ class Snapshot:
     since: pd.Timestamp | None = None
     settled_before: pd.Timestamp | None = None
     kept_from: pd.Timestamp | None = None  # the source keeps no rows before this (retention)
+    claims: tuple[GpuClaim, ...] = ()
+    # A source of one kind of data (GPU telemetry): its hints yield to those of the others.
+    hints_yield: bool = False
+    gpus: pd.DataFrame | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.tables, Tables):
