@@ -17,7 +17,8 @@ from dashboard.data.store import store
 def holding_conditions() -> list[Condition] | None:
     """The conditions that hold now, from the figures /metrics exports; None before data."""
     try:
-        health = model_health()
+        # Workers start with the master's figures; a worker without any waits for its first.
+        health = model_health(wait=True)
     except MissingTable:
         return None
     status = store.status()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 
 import pandas as pd
@@ -36,6 +37,9 @@ MODEL_FILTERS: tuple[str, ...] = tuple(MODEL_LABELS)
 # An active session's GPUs count as idle from their utilisation over this last stretch.
 GPU_WINDOW = pd.Timedelta(minutes=15)
 EXTENSION = "dashboard_model_health"
+# The most of a worker's time the background computation of the figures may take.
+BUSY_SHARE = 0.2
+PENDING_HINT = "the models' health figures are being computed from the current data"
 
 
 @dataclass(frozen=True)
@@ -232,16 +236,23 @@ class _Kept:
         self.lock = threading.Lock()
         self.health: ModelHealth | None = None
         self.computing: str | None = None  # the generation key being computed
+        self.finished = 0.0  # time.monotonic() when the last computation ended
+        self.took = 0.0  # how long it took
 
     def refresh(self, app: Flask, generation_key: str) -> None:
-        """Compute the figures of `generation_key` in a thread, unless that is under way."""
+        """Compute the figures of `generation_key` in a thread, unless that is under way; at
+        most one in BUSY_SHARE of the time: a computation that takes 20 s (scale 100) waits
+        until 80 s after the last, so the figures never keep a worker busy."""
         with self.lock:
             if self.computing is not None:
                 return
             self.computing = generation_key
-        threading.Thread(target=self._compute, args=(app,), daemon=True).start()
+        delay = max(0.0, self.finished + self.took * (1 / BUSY_SHARE - 1) - time.monotonic())
+        threading.Thread(target=self._compute, args=(app, delay), daemon=True).start()
 
-    def _compute(self, app: Flask) -> None:
+    def _compute(self, app: Flask, delay: float) -> None:
+        time.sleep(delay)
+        started = time.monotonic()
         try:
             with app.app_context():
                 health = compute_health()
@@ -249,25 +260,31 @@ class _Kept:
         except Exception:  # the last figures stay; the next request tries again
             log.exception("computing the models' health figures failed")
         finally:
+            self.finished = time.monotonic()
+            self.took = self.finished - started
             self.computing = None
 
 
-def model_health() -> ModelHealth:
+def model_health(wait: bool = False) -> ModelHealth:
     """The figures of the generation in force, computed once per generation and app.
 
-    The first call computes them; after that, a new generation's figures are computed in a
-    background thread while its requests get the last ones (a scrape never waits the second
-    or two they take; `ModelHealth.generation` says which generation they describe).
-    MissingTable (saying the data is being read) before the first generation."""
+    They are computed in a background thread while requests get the last ones (a scrape or
+    the navbar never waits the seconds they take; `ModelHealth.generation` says which
+    generation they describe). Before a worker's first figures, MissingTable says they are
+    being computed, unless `wait` (tests, and gunicorn's master before it forks, whose
+    figures every worker then starts with). MissingTable (the data is being read) before the
+    first generation, too."""
     kept: _Kept = current_app.extensions.setdefault(EXTENSION, _Kept())
     generation_key = queries.key()
     health = kept.health
     if health is not None and health.generation_key == generation_key:
         return health
-    if health is not None:
-        kept.refresh(current_app._get_current_object(), generation_key)
-        return health
-    with kept.lock:  # the first figures: computed once, however many requests wait for them
-        if kept.health is None:
-            kept.health = compute_health()
-        return kept.health
+    if health is None and wait:
+        with kept.lock:  # computed once, however many callers wait for them
+            if kept.health is None:
+                kept.health = compute_health()
+            return kept.health
+    kept.refresh(current_app._get_current_object(), generation_key)
+    if health is None:
+        raise MissingTable("models' health", PENDING_HINT)
+    return health

@@ -15,6 +15,7 @@ from simulator import simulate
 from simulator.io import write_tables
 from tests.conftest import FIXED_NOW, SEED, testing_config
 from tests.helpers import text_of
+from tests.serving.harness import wait_for
 
 
 def menu_items(menu: dbc.DropdownMenu) -> list[dbc.DropdownMenuItem]:
@@ -65,9 +66,15 @@ def test_a_source_with_training_runs_only_exports_what_it_has(tmp_path):
             DATA_DIR=str(tmp_path / "store"),
         )
     )
-    body = app.server.test_client().get("/metrics").get_data(as_text=True)
-    samples = [line for line in body.splitlines() if not line.startswith("#")]
-    assert "dashboard_model_health_available 1.0" in samples
+    client = app.server.test_client()
+
+    def scraped() -> list[str] | None:
+        # a worker's first scrape starts computing the figures; a later one has them
+        body = client.get("/metrics").get_data(as_text=True)
+        samples = [line for line in body.splitlines() if not line.startswith("#")]
+        return samples if "dashboard_model_health_available 1.0" in samples else None
+
+    samples = wait_for(scraped, 60, "the figures never reached /metrics", interval=0.5)
     assert any(line.startswith("dashboard_training_sessions_active{") for line in samples)
     for absent in ("dashboard_soc_", "dashboard_data_quality_", "dashboard_experiment_"):
         assert not any(line.startswith(absent) for line in samples), absent

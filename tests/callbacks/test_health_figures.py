@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from flask import current_app
 
+from dashboard import create_app
 from dashboard.callbacks import ab_testing, data_quality, overview
 from dashboard.components import format as fmt
 from dashboard.components.ab_controls import EXPERIMENT_MODE
@@ -18,8 +19,10 @@ from dashboard.conditions import GUARDRAIL_STATES, VIEWS
 from dashboard.data import queries
 from dashboard.data.filters import RECENT_PERIODS
 from dashboard.data.health import EXTENSION, GPU_WINDOW, MODEL_FILTERS, model_health
+from dashboard.data.sources import MissingTable
 from dashboard.ops.domain_metrics import ModelHealthCollector
 from simulator.schema import QUALITY_INDICATORS
+from tests.conftest import testing_config
 from tests.helpers import card_texts, stored_table, text_of
 from tests.serving.harness import wait_for
 
@@ -28,7 +31,7 @@ pytestmark = pytest.mark.usefixtures("app_context")
 
 @pytest.fixture
 def health():
-    return model_health()
+    return model_health(wait=True)
 
 
 def exported(health, checked_at=None) -> dict[tuple[str, tuple], float]:
@@ -293,3 +296,14 @@ def test_recent_windows_refuse_anything_but_their_own(period):
         queries.recent_alert_levels(period, "all")
     with pytest.raises(ValueError, match="unknown period"):
         queries.recent_version_levels(period)
+
+
+def test_a_workers_first_request_never_waits_for_the_figures():
+    # At scale 100 the figures take seconds: the badge and /metrics answer without them.
+    app = create_app(testing_config())
+    with app.server.app_context():
+        with pytest.raises(MissingTable, match="being computed"):
+            model_health()
+        kept = app.server.extensions[EXTENSION]
+        wait_for(lambda: kept.health is not None, 60, "the figures were never computed")
+        assert model_health() is kept.health
