@@ -117,14 +117,17 @@ def test_selecting_a_feature_shows_its_distributions(dashboard):
     cell = dashboard.find_element(
         f"#{ids.DQ_DRIFT_TABLE} .ag-row[row-id='severity'] .ag-cell[col-id='verdict']"
     )
-    dashboard.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
-    # A mouse click where the cell is: Selenium's element click misjudges grid cells far down
-    # a page as covered.
-    ActionChains(dashboard.driver).move_to_element(cell).click().perform()
+
+    def clicked_and_shown(_driver) -> bool:
+        # A mouse click where the cell is (Selenium's element click misjudges grid cells far
+        # down a page as covered), again on each look: a click while the page still moves
+        # (a loaded machine) can land beside the cell.
+        dashboard.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
+        ActionChains(dashboard.driver).move_to_element(cell).click().perform()
+        return dashboard.driver.execute_script(TITLE, ids.DQ_DISTRIBUTION).startswith("severity")
+
     dashboard._wait_for(
-        lambda _driver: dashboard.driver.execute_script(TITLE, ids.DQ_DISTRIBUTION).startswith(
-            "severity"
-        ),
+        clicked_and_shown,
         timeout=20,
         msg="the distribution never switched to the selected feature",
     )
