@@ -29,6 +29,8 @@ def _resources_view(range_key: str, model: str):
     bucket = fmt.period(pd.Timedelta(queries.RESOURCE_BUCKETS[range_key]))
     gpus = 0 if pd.isna(summary["gpus"]) else int(summary["gpus"])
     subtitle = f"{scope(range_key, model)} · {gpus} GPUs · mean per {bucket}"
+    per_gpu = fmt.period(queries.gpu_trend_bucket(range_key))
+    per_gpu_subtitle = f"{scope(range_key, model)} · {gpus} GPUs · mean per {per_gpu}"
     cards = [
         kpi_card(
             "GPU utilisation while training",
@@ -59,7 +61,7 @@ def _resources_view(range_key: str, model: str):
         cards,
         utilisation_figure(fleet, subtitle),
         memory_figure(fleet, subtitle),
-        gpu_heatmap(trends, subtitle, queries.gpu_names()),
+        gpu_heatmap(trends, per_gpu_subtitle, queries.gpu_names()),
     )
 
 

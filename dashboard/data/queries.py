@@ -43,6 +43,8 @@ from simulator.schema import MODEL_TYPES, conform
 # Bucket widths that keep every trend at a few hundred to ~1,500 points per series.
 TREND_BUCKETS = {"24h": "1h", "7d": "6h", "30d": "1D", "90d": "1D", "all": "1D"}
 RESOURCE_BUCKETS = {"24h": "1min", "7d": "10min", "30d": "30min", "90d": "2h", "all": "3h"}
+# At most this many GPU x bucket cells in the per-GPU trends: about what a heatmap can draw.
+GPU_TREND_CELLS = 40_000
 # Start and current levels of a KPI compare whole days or weeks, so that daily and weekly
 # cycles never read as change: the last 24 hours against the 24 before, the last 7 days
 # against the 7 before, and for longer ranges the range's first 7 days against its last 7.
@@ -352,7 +354,7 @@ def _alert_cells(span: Window, model: str) -> ir.Table:
     return cells if model == ALL_MODELS else cells.filter(cells.model_type == model)
 
 
-def _bucketed(cells: ir.Table, bucket: str) -> ir.IntegerValue:
+def _bucketed(cells: ir.Table, bucket: str | pd.Timedelta) -> ir.IntegerValue:
     width = seconds(pd.Timedelta(bucket))
     return (cells.bin // width) * width
 
@@ -578,11 +580,31 @@ def _version_table(generation_key: str, model: str) -> pd.DataFrame:
 # Resources
 
 
-def _resource_step(range_key: str) -> pd.Timedelta:
-    """The cells a range's resource buckets are made of: stored half hours when the buckets
-    are whole half hours, else cells of the bucket's own width from raw rows."""
-    bucket = pd.Timedelta(RESOURCE_BUCKETS[range_key])
+def _resource_step(bucket: str | pd.Timedelta) -> pd.Timedelta:
+    """The cells resource buckets are made of: stored half hours when the buckets are whole
+    half hours, else cells of the bucket's own width from raw rows."""
+    bucket = pd.Timedelta(bucket)
     return RESOURCE_STEP if bucket % RESOURCE_STEP == pd.Timedelta(0) else bucket
+
+
+def gpu_trend_bucket(range_key: str) -> pd.Timedelta:
+    """The bucket of the per-GPU trends: the range's, or whole half hours wide enough that
+    GPUs x buckets stay within GPU_TREND_CELLS (a large fleet: 400 GPUs over 7 days at 10
+    minutes would be 400,000 cells computed from raw telemetry, for a chart that shows 40,000)."""
+    return _gpu_trend_bucket(key(), validate_range(range_key))
+
+
+@cache.memoize()
+def _gpu_trend_bucket(generation_key: str, range_key: str) -> pd.Timedelta:
+    bucket = pd.Timedelta(RESOURCE_BUCKETS[range_key])
+    span = window(range_key)
+    start = data_start() if span.start is None else span.start
+    cells = _resource_cells("gpu_cells", span, RESOURCE_STEP)
+    gpus = int(fetch(cells.aggregate(gpus=cells.gpu_id.nunique()))["gpus"].iloc[0] or 0)
+    if gpus * ((span.end - start) / bucket) <= GPU_TREND_CELLS:
+        return bucket
+    steps = np.ceil(gpus * ((span.end - start) / RESOURCE_STEP) / GPU_TREND_CELLS)
+    return RESOURCE_STEP * int(steps)
 
 
 def _resource_cells(name: str, span: Window, step: pd.Timedelta) -> ir.Table:
@@ -625,10 +647,11 @@ def resource_trends(range_key: str, model: str) -> pd.DataFrame:
 
 @cache.memoize()
 def _resource_trends(generation_key: str, range_key: str, model: str) -> pd.DataFrame:
-    cells = _resource_cells("gpu_cells", window(range_key), _resource_step(range_key))
+    bucket = gpu_trend_bucket(range_key)
+    cells = _resource_cells("gpu_cells", window(range_key), _resource_step(bucket))
     busy = cells.code.isin(_training_codes(model))
     counted = cells.code.isin(_util_codes(model))
-    keys = {"bucket": _bucketed(cells, RESOURCE_BUCKETS[range_key]), "gpu_id": cells.gpu_id}
+    keys = {"bucket": _bucketed(cells, bucket), "gpu_id": cells.gpu_id}
     sums = cells.group_by(**keys).aggregate(
         rows=cells.rows.sum(),
         busy=cells.rows.sum(where=busy),
@@ -652,7 +675,9 @@ def fleet_trends(range_key: str, model: str) -> pd.DataFrame:
 
 @cache.memoize()
 def _fleet_trends(generation_key: str, range_key: str, model: str) -> pd.DataFrame:
-    cells = _resource_cells("fleet_cells", window(range_key), _resource_step(range_key))
+    cells = _resource_cells(
+        "fleet_cells", window(range_key), _resource_step(RESOURCE_BUCKETS[range_key])
+    )
     sums = _fleet_sums(cells, model, {"bucket": _bucketed(cells, RESOURCE_BUCKETS[range_key])})
     frame = _bucket_times(sums).sort_values("bucket", ignore_index=True)
     return aggregates.fleet_trends(frame)
