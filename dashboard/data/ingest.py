@@ -413,15 +413,15 @@ class Ingester:
                         and sessions_from is not None
                         and not _ends_by(raw.partition, sessions_from)
                     )
-                    before = old.get(raw.partition)
-                    unchanged = before is not None and before.digest == raw.digest
-                    if unchanged and not names_changed_sessions:
-                        parts.append(before)
-                        continue
-                    month = self._month_of_day_cells(cell_table, raw, old)
-                    if month is not None and not names_changed_sessions:
-                        parts.append(month)
-                        continue
+                    if not names_changed_sessions:
+                        before = old.get(raw.partition)
+                        if before is not None and before.digest == raw.digest:
+                            parts.append(before)
+                            continue
+                        month = self._month_of_day_cells(cell_table, raw, old)
+                        if month is not None:
+                            parts.append(month)
+                            continue
                     cell_rows = self._cells(cell_table, raw, tables)
                     part = self._write(cell_table, raw.partition, cell_rows, raw.settled)
                     part.digest = raw.digest
