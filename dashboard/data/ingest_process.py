@@ -70,20 +70,14 @@ def ending(code: int) -> str:
 
 class Supervised:
     """The ingest process, watched from a thread of the master and started again when it ends
-    without being asked to; `restarts` counts how often."""
+    without being asked to."""
 
-    def __init__(self, launch=start) -> None:
-        self.launch = launch
-        self.process = launch()
+    def __init__(self) -> None:
+        self.process = start()
         self.began = self.started = time.monotonic()
-        self.restarts = 0
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._watch, name="ingest-watch", daemon=True)
         self.thread.start()
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
 
     def _watch(self) -> None:
         pause = RESTART_PAUSE_MIN
@@ -102,9 +96,8 @@ class Supervised:
             )
             if self.stopping.wait(pause):
                 return
-            self.process = self.launch(time.monotonic() - self.began)
+            self.process = start(time.monotonic() - self.began)
             self.started = time.monotonic()
-            self.restarts += 1
             pause = min(pause * 2, RESTART_PAUSE_MAX)
 
     def stop(self, timeout: float = 10.0) -> None:
