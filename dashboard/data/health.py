@@ -37,6 +37,7 @@ MODEL_FILTERS: tuple[str, ...] = tuple(MODEL_LABELS)
 # An active session's GPUs count as idle from their utilisation over this last stretch.
 GPU_WINDOW = pd.Timedelta(minutes=15)
 EXTENSION = "dashboard_model_health"
+THREAD_NAME = "models-health"  # the background computation's thread
 # The most of a worker's time the background computation of the figures may take.
 BUSY_SHARE = 0.2
 PENDING_HINT = "the models' health figures are being computed from the current data"
@@ -248,7 +249,9 @@ class _Kept:
                 return
             self.computing = generation_key
         delay = max(0.0, self.finished + self.took * (1 / BUSY_SHARE - 1) - time.monotonic())
-        threading.Thread(target=self._compute, args=(app, delay), daemon=True).start()
+        threading.Thread(
+            target=self._compute, args=(app, delay), name=THREAD_NAME, daemon=True
+        ).start()
 
     def _compute(self, app: Flask, delay: float) -> None:
         time.sleep(delay)
