@@ -84,7 +84,7 @@ import requests
 
 from benchmarks.deployed import PRODUCTION, ROOT, Deployment, Monitor, polls, store_size
 from benchmarks.load import RendererClient
-from benchmarks.perf import RANGES, Workload, plan
+from benchmarks.perf import RANGES, Workload, latency_stats, plan
 from benchmarks.traffic import Driver, Probe, Sample, run_pass, skipped
 from dashboard.data.manifest import read_manifest
 
@@ -107,15 +107,8 @@ PSS_END = 60.0  # s before traffic ends
 
 
 def stats(values: list[float]) -> dict[str, Any]:
-    if not values:
-        return {"n": 0}
-    array = np.asarray(values)
-    return {
-        "n": len(values),
-        "p50": round(float(np.percentile(array, 50)), 1),
-        "p95": round(float(np.percentile(array, 95)), 1),
-        "max": round(float(array.max()), 1),
-    }
+    """`latency_stats`, with n: 0 for none, so that every summary has a count."""
+    return {"n": 0, **latency_stats(values)}
 
 
 def _kinds(samples: list[Sample]) -> dict[str, Any]:

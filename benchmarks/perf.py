@@ -424,7 +424,8 @@ def measure(
     return samples
 
 
-def _stats(values: list[float]) -> dict[str, float]:
+def latency_stats(values: list[float]) -> dict[str, float]:
+    """n, p50, p95 and max of latencies (ms, one decimal); empty for none."""
     if not values:
         return {}
     array = np.asarray(values)
@@ -464,8 +465,8 @@ def summarise(samples: list[Sample]) -> dict[str, Any]:
 
 def _summary(samples: list[Sample]) -> dict[str, Any]:
     return {
-        "cold_ms": _stats([s.ms for s in samples if s.kind == "cold"]),
-        "warm_ms": _stats([s.ms for s in samples if s.kind == "warm"]),
+        "cold_ms": latency_stats([s.ms for s in samples if s.kind == "cold"]),
+        "warm_ms": latency_stats([s.ms for s in samples if s.kind == "warm"]),
         "bytes": {
             "p50": int(np.percentile([s.bytes for s in samples], 50)),
             "max": max(s.bytes for s in samples),

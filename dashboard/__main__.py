@@ -1,9 +1,11 @@
 """Command line: `python -m dashboard check-data SOURCE` checks a data source against the contract.
 
 SOURCE is anything `DASHBOARD_DATA_SOURCE` accepts (a directory, `mlflow:<URI>`,
-`tensorboard:<log dir>`, `simulator`, or several joined by `;`). The report lists the tables
-found with their rows and time span, the missing ones and how to provide them, notes, and every
-problem; the exit status is 1 when there is a problem or the source cannot be read, else 0.
+`tensorboard:<log dir>`, `prometheus:<URL>`, `simulator`, or several joined by `;`). The report
+lists the tables found with their rows and time span, the missing ones and how to provide them,
+what they hold in the source's own words (runs by name, registry versions, GPUs and hosts), what
+was left out and why, and every problem; the exit status is 1 when there is a problem or the
+source cannot be read, else 0.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from typing import TextIO
 import pandas as pd
 
 from dashboard.config import settings_from_env
-from dashboard.data.sources import Snapshot, read_source, source_from_setting
+from dashboard.data.sources import Snapshot, read_source, source_from_config
+from dashboard.data.sources.findings import findings
 from simulator.schema import TABLES, TIME_COLUMNS
 
 # Where a table without a sorting time column keeps its times.
@@ -28,7 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("check-data", help="check a data source against the contract")
     check.add_argument(
-        "source", help="a directory, mlflow:<tracking URI>, tensorboard:<log dir> or simulator"
+        "source",
+        help="a directory, mlflow:<tracking URI>, tensorboard:<log dir>, prometheus:<URL> or "
+        "simulator, or several joined by ';'",
     )
     return parser
 
@@ -55,6 +60,8 @@ def report(snapshot: Snapshot, out: TextIO) -> None:
         else:
             line = f"     missing  {snapshot.hints.get(table, '')}"
         print(f"  {table:<{width}}  {line}", file=out)
+    for line in findings(snapshot):
+        print(line, file=out)
     for note in snapshot.notes:
         print(f"Note: {note}", file=out)
     if snapshot.problems:
@@ -68,13 +75,7 @@ def report(snapshot: Snapshot, out: TextIO) -> None:
 def check_data(setting: str, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     try:
         settings = settings_from_env()
-        source = source_from_setting(
-            setting,
-            int(settings["SIM_SEED"]),
-            int(settings["SIM_SCALE"]),
-            settings.get("METRIC_ALIASES"),
-            settings.get("MODEL_TYPE_MAP"),
-        )
+        source = source_from_config(setting, settings)
         snapshot = read_source(source, pd.Timestamp.now(tz="UTC").as_unit("us"))
     except Exception as error:  # anything that stops the read is the report's answer
         print(f"Cannot read {setting}: {type(error).__name__}: {error}", file=err)

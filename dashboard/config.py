@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from dashboard.data.downsample import DEFAULT_MAX_POINTS
+from simulator.incidents import incidents_setting, parse_incidents
 
 CACHE_TYPES = ("SimpleCache", "FileSystemCache", "RedisCache", "NullCache")
 AUTH_MODES = ("none", "basic", "proxy")
@@ -139,6 +140,28 @@ def _json(env: Mapping[str, str], name: str) -> dict[str, object]:
     return value
 
 
+def _mlflow_ui_url(env: Mapping[str, str]) -> str:
+    """DASHBOARD_MLFLOW_UI_URL, else the MLflow tracking server's URL when the data source
+    names one over http(s) (a sqlite:/// store has no UI to link to)."""
+    explicit = env.get("DASHBOARD_MLFLOW_UI_URL", "").strip()
+    if explicit:
+        return explicit
+    for part in env.get("DASHBOARD_DATA_SOURCE", "").split(";"):
+        uri = part.strip().removeprefix("mlflow:")
+        if part.strip().startswith("mlflow:") and uri.startswith(("http://", "https://")):
+            return uri
+    return ""
+
+
+def _prometheus(env: Mapping[str, str]) -> dict[str, object]:
+    return {
+        "metrics": _json(env, "DASHBOARD_PROMETHEUS_METRICS"),
+        "labels": _json(env, "DASHBOARD_PROMETHEUS_LABELS"),
+        "lookback_days": _float(env, "DASHBOARD_PROMETHEUS_LOOKBACK_DAYS", 30.0, minimum=0.01),
+        "min_step_seconds": _int(env, "DASHBOARD_PROMETHEUS_STEP_SECONDS", 60, minimum=1),
+    }
+
+
 def _default_data_dir(env: Mapping[str, str]) -> str:
     cache_home = env.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
     return str(Path(cache_home) / "ai-training-dashboard")
@@ -163,6 +186,14 @@ def _instant(env: Mapping[str, str], name: str) -> str | None:
     return moment.isoformat()
 
 
+def _incidents(env: Mapping[str, str], name: str) -> str | None:
+    try:
+        incidents = parse_incidents(env.get(name))
+    except ValueError as error:
+        raise ValueError(f"{name}: {error}") from None
+    return incidents_setting(incidents) or None
+
+
 def settings_from_env(env: Mapping[str, str] | None = None) -> dict[str, object]:
     """Return the dashboard's settings (Flask config keys) from `env` (default: os.environ)."""
     env = os.environ if env is None else env
@@ -185,6 +216,9 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> dict[str, object]
         "FIRST_LOAD_WAIT": _float(env, "DASHBOARD_FIRST_LOAD_WAIT", 60.0),
         # The simulated clock starts at this instant (ISO-8601) and advances in real time.
         "SIM_CLOCK_START": _instant(env, "DASHBOARD_SIM_CLOCK_START"),
+        # Incidents injected into the simulated data (simulator.incidents), e.g.
+        # fp-spike:threat_detection@2026-12-01T12:00:00Z; checked here, so a typo stops the start.
+        "SIM_INCIDENT": _incidents(env, "DASHBOARD_SIM_INCIDENT"),
         # Each worker's DuckDB: threads and memory (DuckDB's own syntax: 512MB, 2GB).
         "ENGINE_THREADS": _int(env, "DASHBOARD_ENGINE_THREADS", 2, minimum=1),
         "ENGINE_MEMORY": env.get("DASHBOARD_ENGINE_MEMORY", "").strip() or "512MB",
@@ -210,6 +244,12 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> dict[str, object]
         # Real training data: extra metric-name aliases and folder/experiment -> model type.
         "METRIC_ALIASES": _json(env, "DASHBOARD_METRIC_ALIASES"),
         "MODEL_TYPE_MAP": _json(env, "DASHBOARD_MODEL_TYPE_MAP"),
+        # MLflow: registry aliases/stages -> version statuses, and where its UI opens a run
+        # (else the tracking URI when it is an http(s) server).
+        "MLFLOW_VERSION_STATUS": _json(env, "DASHBOARD_MLFLOW_VERSION_STATUS"),
+        "MLFLOW_UI_URL": _mlflow_ui_url(env),
+        # prometheus:<URL>: metric and label names, lookback and query step (sources.prometheus).
+        "PROMETHEUS": _prometheus(env),
         # A request body larger than this is refused with 413 before Dash parses it.
         "MAX_CONTENT_LENGTH": _int(env, "DASHBOARD_MAX_REQUEST_BYTES", 1_000_000, minimum=1024),
     }

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from dashboard import create_app
 from dashboard.callbacks.warmup import warm_up
-from dashboard.data import ingest_process, quality, queries
+from dashboard.data import health, ingest_process, quality, queries
 from dashboard.data.store import store
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ server.debug = False
 with server.test_request_context("/"):
     server.preprocess_request()
 
-ingest = ingest_process.start() if server.config["INGEST"] == "process" else None
+ingest = ingest_process.supervise() if server.config["INGEST"] == "process" else None
 data_dir = Path(server.config["DATA_DIR_PATH"])
 if ingest_process.wait_for_data(data_dir, float(server.config["FIRST_LOAD_WAIT"])):
     # Pay each process's one-time costs of drawing a page (callbacks.warmup) here, once.
@@ -37,6 +37,8 @@ if ingest_process.wait_for_data(data_dir, float(server.config["FIRST_LOAD_WAIT"]
             queries.prepare()
             quality.prepare()
             warm_up()
+            # every worker starts with these figures (dashboard.data.health)
+            health.model_health(wait=True)
         except Exception:  # whatever it is, serving still starts
             log.exception("warming up on the first generation failed")
 else:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from simulator import DEFAULT_SEED, simulate
 from simulator.clock import as_utc
+from simulator.incidents import apply_incidents, parse_incidents
 from simulator.io import FORMATS, write_tables
 
 
@@ -35,6 +36,13 @@ def _moment(text: str) -> pd.Timestamp:
         raise argparse.ArgumentTypeError(f"not an ISO-8601 timestamp: {text!r}") from error
 
 
+def _incidents(text: str):
+    try:
+        return parse_incidents(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m simulator", description="Simulated contract tables of the dashboard."
@@ -48,12 +56,21 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--now", type=_moment, default=None, help="ISO-8601, naive means UTC (default: now)"
     )
+    export.add_argument(
+        "--incident",
+        type=_incidents,
+        default=(),
+        help="inject incidents, e.g. fp-spike:threat_detection@2026-12-01T12:00Z,gpu-idle:all "
+        "(see simulator.incidents)",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    tables = simulate(seed=args.seed, scale=args.scale, now=args.now)
+    tables = apply_incidents(
+        args.incident, simulate(seed=args.seed, scale=args.scale, now=args.now)
+    )
     for path in write_tables(tables, args.out, args.format):
         print(f"{path}\t{len(tables[path.stem]):,} rows")
     return 0

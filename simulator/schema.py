@@ -43,6 +43,7 @@ TABLES: dict[str, dict[str, object]] = {
     },
     "training_sessions": {
         "session_id": TEXT,
+        "run_name": TEXT,  # what people call the run (optional: sources without names leave it out)
         "model_type": MODEL_TYPE,
         "model_version": TEXT,
         "started_at": TIMESTAMP,

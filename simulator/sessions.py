@@ -13,9 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from simulator.clock import NAT_US, US_PER_DAY, US_PER_MINUTE, day_label, utc_times
-from simulator.draws import model_types
+from simulator.draws import hashed_uniforms, model_types
 from simulator.rows import Rows
 from simulator.schema import MODEL_TYPE, SESSION_STATUSES, conform
 from simulator.strings import fixed_width_strings, id_width, label_strings, numbered_ids
@@ -42,6 +44,22 @@ SESSIONS_PER_LANE = 52  # drawn per lane and day: more than a day can hold
 SAMPLES_PER_MINUTE = 1_476_000
 THROUGHPUT_BY_TYPE = (1.0, 1.15, 0.9, 0.8)  # relative samples per minute
 ACTIVE, COMPLETED, FAILED = (SESSION_STATUSES.index(s) for s in ("active", "completed", "failed"))
+# Run names as people give them (`vigilant-falcon-0042`): a word pair drawn per session, then
+# the session's number within its day.
+NAME_WORDS = (
+    ("amber", "brisk", "calm", "daring", "eager", "fearless", "gentle", "hidden"),
+    ("iron", "keen", "lucid", "mighty", "nimble", "quiet", "rapid", "vigilant"),
+)
+NAME_NOUNS = (
+    ("falcon", "heron", "lynx", "orca", "otter", "raven", "badger", "condor"),
+    ("sentinel", "warden", "beacon", "harbor", "summit", "comet", "ember", "glacier"),
+)
+RUN_NAME_PAIRS = tuple(
+    f"{word}-{noun}"
+    for word in NAME_WORDS[0] + NAME_WORDS[1]
+    for noun in NAME_NOUNS[0] + NAME_NOUNS[1]
+)
+RUN_NAME_KEY = 0x52554E  # the hashed draws of run names: their own stream
 
 
 @dataclass(frozen=True)
@@ -68,6 +86,12 @@ class SessionPlan:
         """Session ids (`TS-20261126-0001` ...) as fixed-width bytes, in plan order."""
         prefix = f"TS-{day_label(self.day)}-"
         return numbered_ids(prefix, np.arange(1, self.size + 1), self.id_width)
+
+    def name_codes(self) -> np.ndarray:
+        """Each session's word pair (an index into RUN_NAME_PAIRS), a pure function of its day
+        and number."""
+        draws = hashed_uniforms((RUN_NAME_KEY, self.day), np.arange(1, self.size + 1))
+        return (draws * len(RUN_NAME_PAIRS)).astype(np.int32)
 
 
 def plan_sessions(rng: np.random.Generator, day: int, n_gpus: int) -> SessionPlan:
@@ -175,6 +199,7 @@ def session_rows(
     failed = plan.failure >= 0
     return {
         "session_id": plan.ids(),
+        "run_name": plan.name_codes(),
         "model_type": plan.model_type,
         "model_version": plan.version,
         "started_at": plan.start_us,
@@ -190,6 +215,17 @@ def session_rows(
     }
 
 
+def run_names(codes: np.ndarray, session_ids: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """`vigilant-falcon-0042`: the word pair of each code and the number ending its session id."""
+    pairs = pa.array(list(RUN_NAME_PAIRS), type=pa.large_string()).take(
+        pa.array(np.asarray(codes, dtype=np.int32))
+    )
+    ids = pa.array(fixed_width_strings(session_ids), type=pa.large_string())
+    numbers = pc.utf8_slice_codeunits(ids, start=len("TS-YYYYMMDD-"))
+    joined = pc.binary_join_element_wise(pairs, numbers, pa.scalar("-", pa.large_string()))
+    return pd.array(joined, dtype="string")
+
+
 def sessions_frame(rows: Rows) -> pd.DataFrame:
     """The training_sessions table; active sessions have no end and no failure reason."""
     failed = rows["status"] == FAILED
@@ -201,6 +237,7 @@ def sessions_frame(rows: Rows) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             "session_id": fixed_width_strings(rows["session_id"]),
+            "run_name": run_names(rows["run_name"], rows["session_id"]),
             "model_type": pd.Categorical.from_codes(rows["model_type"], dtype=MODEL_TYPE),
             "model_version": version_strings(rows["model_version"]),
             "started_at": utc_times(rows["started_at"]),

@@ -4,6 +4,7 @@ from dash import Dash
 
 from dashboard.callbacks import (
     ab_testing,
+    alert_badge,
     data_quality,
     overview,
     resources,
@@ -14,5 +15,14 @@ from dashboard.callbacks import (
 
 
 def register(app: Dash) -> None:
-    for module in (shell, router, overview, training, ab_testing, data_quality, resources):
+    for module in (
+        shell,
+        router,
+        alert_badge,
+        overview,
+        training,
+        ab_testing,
+        data_quality,
+        resources,
+    ):
         module.register(app)

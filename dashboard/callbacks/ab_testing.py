@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
 
 import pandas as pd
 from dash import Dash, Input, Output, State, no_update
@@ -51,51 +50,26 @@ from dashboard.components.ab_verdicts import (
 from dashboard.components.soc_charts import SOC_KPIS, version_trend_figure
 from dashboard.components.tables import VERSION_INTERVAL_FIELDS, version_rows
 from dashboard.components.theme import empty_figure
-from dashboard.data import experiments, queries
+from dashboard.data import experiment_checks, experiments, queries
 from dashboard.data.cache import cache
+from dashboard.data.experiment_checks import (
+    ALPHA,
+    Analysis,
+    analysis_of,
+    sample_ratio,
+)
 from dashboard.data.experiments import ARMS, CONTROL, RESPONSE_COLUMN, TREATMENT
 from dashboard.data.sources import MissingTable
 from dashboard.domain import ALL_MODELS, Comparison, model_label
 
 log = logging.getLogger(__name__)
 
-ALPHA = 0.05
 POWER = 0.8
 # Detectable changes are sized at the Bonferroni level, the strictest one Holm applies, so a
 # change of that size would come out significant after the adjustment.
 FAMILY_ALPHA = ALPHA / len(METRICS)
 MIN_PER_ARM = ab.MIN_SAMPLE_PER_ARM
 ONE_DAY = pd.Timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """How a comparison is analysed: always valid while its alerts keep arriving (a running
-    experiment is re-tested on every refresh), fixed horizon once they no longer change."""
-
-    always_valid: bool
-    # The confidence sequences' tuning parameter, fixed from the planned size before any data.
-    rho: float
-    # Alerts (both arms, every model type) the experiment is planned to reach; None when no
-    # more are coming or there is no plan (observational comparisons).
-    planned_alerts: int | None
-
-
-def analysis_of(chosen: Comparison) -> Analysis:
-    """A running experiment, or two versions one of which is still in one, gets the
-    always-valid analysis; a completed experiment, or versions no longer tested, the fixed."""
-    planned = int(current_app.config["AB_PLANNED_ALERTS"])
-    rho = ab.mixture_rho(planned, ALPHA)
-    if chosen.randomised:
-        running = chosen.ended_at is None
-        return Analysis(running, rho, planned if running else None)
-    listed = experiments.experiment_list()
-    ongoing = listed[listed["ended_at"].isna()]
-    versions = {chosen.control, chosen.treatment}
-    tested = set(ongoing["control_version"].astype(str)) | set(
-        ongoing["treatment_version"].astype(str)
-    )
-    return Analysis(bool(versions & tested), rho, None)
 
 
 def picker_choices() -> PickerChoices:
@@ -182,8 +156,7 @@ def _comparison_view(chosen: Comparison, model: str, margin: float):
     results, effects = comparison_statistics(chosen, model, analysis)
     alerts = (int(arms.at[CONTROL, "alerts"]), int(arms.at[TREATMENT, "alerts"]))
     srm, srm_alerts = sample_ratio(chosen)
-    low, high = guardrail_interval(arms, analysis)
-    guardrail = ab.non_inferiority(low, high, margin)
+    guardrail = experiment_checks.guardrail(chosen, model, margin)
     population = f"{model_label(model)} · " + (
         "whole experiment" if chosen.randomised else "all pilot alerts of both versions"
     )
@@ -408,34 +381,6 @@ def _pooled_sd(control: object, treatment: object) -> float:
         return math.nan
     squares = (len(control) - 1) * control.var() + (len(treatment) - 1) * treatment.var()
     return math.sqrt(squares / freedom)
-
-
-def guardrail_interval(arms: pd.DataFrame, analysis: Analysis) -> tuple[float, float]:
-    """The 95% interval of the false-positive rate's change that the guardrail reads: always
-    valid while the data keep arriving, since the guardrail too is checked on every refresh."""
-    counts = (
-        int(arms.at[CONTROL, "false_positive_rate"]),
-        int(arms.at[CONTROL, "alerts"]),
-        int(arms.at[TREATMENT, "false_positive_rate"]),
-        int(arms.at[TREATMENT, "alerts"]),
-    )
-    if analysis.always_valid:
-        result = ab.sequential_proportions(*counts, alpha=ALPHA, rho=analysis.rho)
-    else:
-        result = ab.compare_proportions(*counts, alpha=ALPHA)
-    return result["ci_low"], result["ci_high"]
-
-
-def sample_ratio(chosen: Comparison) -> tuple[ab.SrmResult | None, tuple[int, int]]:
-    """The SRM check of an experiment over all its alerts (randomisation ignores model type)."""
-    share = chosen.treatment_share
-    if not chosen.randomised or share is None or not 0 < share < 1:
-        return None, (0, 0)
-    arms = experiments.arm_summary(chosen, ALL_MODELS)
-    alerts = (int(arms.at[CONTROL, "alerts"]), int(arms.at[TREATMENT, "alerts"]))
-    if sum(alerts) == 0:
-        return None, alerts
-    return ab.srm_check(list(alerts), [1 - share, share]), alerts
 
 
 def cumulative_effects(

@@ -71,7 +71,8 @@ def best_note(best: pd.Series | None, completed: pd.DataFrame) -> str:
     """Which session the best accuracy comes from, or why there is none."""
     if best is not None:
         version = fmt.text(best["model_version"], "version unknown")
-        return f"Best validation accuracy · {best['session_id']} ({version})"
+        name = fmt.session_name(best.get("run_name"), best["session_id"])
+        return f"Best validation accuracy · {name}, {version}"
     if completed.empty:
         return "No completed session in range"
     return "No completed session in range logged a validation accuracy"

@@ -66,12 +66,17 @@ def resources_per_gpu(range_key: object, model: object, _tick: object = None):
 def _heatmap_view(range_key: str, model: str):
     summary = queries.resource_summary(range_key, model)
     trends = queries.resource_trends(range_key, model)
-    return gpu_heatmap(trends, resource_subtitle(range_key, model, summary))
+    subtitle = resource_subtitle(range_key, model, summary, queries.gpu_trend_bucket(range_key))
+    return gpu_heatmap(trends, subtitle, queries.gpu_names())
 
 
-def resource_subtitle(range_key: str, model: str, summary: pd.Series) -> str:
-    """'All Models · Last 30 Days · 4 GPUs · mean per 30 min'."""
-    bucket = fmt.period(pd.Timedelta(queries.RESOURCE_BUCKETS[range_key]))
+def resource_subtitle(
+    range_key: str, model: str, summary: pd.Series, bucket: pd.Timedelta | None = None
+) -> str:
+    """'All Models · Last 30 Days · 4 GPUs · mean per 30 min' (the range's bucket by default)."""
+    bucket = fmt.period(
+        pd.Timedelta(queries.RESOURCE_BUCKETS[range_key]) if bucket is None else bucket
+    )
     gpus = 0 if pd.isna(summary["gpus"]) else int(summary["gpus"])
     return f"{scope(range_key, model)} · {gpus} GPUs · mean per {bucket}"
 

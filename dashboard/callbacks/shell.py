@@ -48,6 +48,15 @@ def data_status(_tick: object):
             color="danger",
             className="mt-3 mb-0",
         )
+    elif status["ingest_stalled"]:
+        silence = fmt.duration(status["published_seconds_ago"] / 60.0)
+        warning = dbc.Alert(
+            f"The data has not been refreshed for {silence}: the ingest that reads "
+            f"{status['source']} has stopped. Showing the data as of {as_of}; the server's log "
+            "says why.",
+            color="warning",
+            className="mt-3 mb-0",
+        )
     return updated, warning
 
 

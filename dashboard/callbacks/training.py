@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from dash import Dash, Input, Output, Patch, State
 from dash.exceptions import PreventUpdate
+from flask import current_app
 
 from dashboard import ids
 from dashboard.callbacks.data_quality import configured_thresholds
@@ -15,6 +16,7 @@ from dashboard.callbacks.views import memoised_view
 from dashboard.components import format as fmt
 from dashboard.components.kpi import kpi_card
 from dashboard.components.live import live_session_panel
+from dashboard.components.session_title import mlflow_run_url, session_title
 from dashboard.components.training_charts import (
     ACCURACY_METRICS,
     FAILURE_TRACE,
@@ -247,16 +249,10 @@ def session_detail(
 def _session_detail(session_id: str):
     session = queries.session_summary(session_id)
     version = fmt.text(session["model_version"], "version unknown")
-    label = f"{session_id} ({version})"
-    title = (
-        f"{session_id} · {str(session['model_type']).replace('_', ' ').title()} · "
-        f"{version} · {session['status']} · started "
-        f"{fmt.timestamp(session['started_at'])}"
-    )
-    if session["status"] == "failed":
-        title += f" · failed: {fmt.text(session['failure_reason'], fmt.UNKNOWN)}"
+    label = f"{fmt.session_name(session.get('run_name'), session_id)}, {version}"
+    run_url = mlflow_run_url(str(current_app.config.get("MLFLOW_UI_URL") or ""), session_id)
     return (
-        title,
+        session_title(session, run_url),
         session_curves_figure(queries.session_metrics(session_id), label),
         session_gpu_figure(queries.session_resources(session_id), label),
     )

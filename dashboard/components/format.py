@@ -29,6 +29,22 @@ def texts(values: pd.Series, missing: str = DASH) -> pd.Series:
     return shown.where(present, missing).astype(object)
 
 
+def session_name(run_name: object, session_id: object) -> str:
+    """A session as people know it: 'orca-sentinel-17 (3f9c…)', its name then its id; the id
+    alone when it has no name."""
+    if _missing(run_name) or str(run_name) == str(session_id):
+        return str(session_id)
+    return f"{run_name} ({session_id})"
+
+
+def session_names(sessions: pd.DataFrame) -> pd.Series:
+    """`session_name` of each row of a sessions frame."""
+    names = sessions["run_name"] if "run_name" in sessions else pd.Series(pd.NA, sessions.index)
+    ids = sessions["session_id"].astype(str)
+    named = names.notna() & (names.astype("string") != ids)
+    return (names.astype("string") + " (" + ids + ")").where(named, ids).astype(str)
+
+
 def percent(fraction: float | None, digits: int = 1) -> str:
     """0.942 -> '94.2%'."""
     return DASH if _missing(fraction) else f"{fraction * 100:.{digits}f}%"

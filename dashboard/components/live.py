@@ -17,7 +17,8 @@ def _metric(label: str, value: str) -> html.Div:
 
 
 def live_session_panel(active: pd.DataFrame, model_name: str) -> dbc.Card:
-    """One row per active session: id, model, version, progress, accuracy and loss now."""
+    """One row per active session: name and id, model, version, progress, accuracy and loss
+    now."""
     header = dbc.CardHeader([html.Span(className="live-dot me-2"), "Training now"])
     if active.empty:
         body = html.P(
@@ -33,7 +34,16 @@ def live_session_panel(active: pd.DataFrame, model_name: str) -> dbc.Card:
                 [
                     html.Div(
                         [
-                            html.Strong(session.session_id, className="me-2"),
+                            html.Strong(
+                                fmt.text(getattr(session, "run_name", None), session.session_id),
+                                className="me-2",
+                            ),
+                            html.Span(
+                                session.session_id
+                                if fmt.text(getattr(session, "run_name", None), "")
+                                else "",
+                                className="text-secondary small me-2 live-session-id",
+                            ),
                             html.Span(
                                 f"{session.model_type.replace('_', ' ').title()} · "
                                 f"{fmt.text(session.model_version, 'version unknown')}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -88,8 +89,12 @@ def memory_figure(fleet: pd.DataFrame, subtitle: str) -> go.Figure:
     return titled(figure, title, subtitle, room={"b": 94})
 
 
-def gpu_heatmap(trends: pd.DataFrame, subtitle: str) -> go.Figure:
-    """Utilisation of each GPU over time: idle gaps between sessions show as dark cells."""
+def gpu_heatmap(
+    trends: pd.DataFrame, subtitle: str, names: Mapping[int, str] | None = None
+) -> go.Figure:
+    """Utilisation of each GPU over time: idle gaps between sessions show as dark cells. A GPU
+    is labelled by its name where `names` has one ("GPU 4 · gpu-node-b gpu 0")."""
+    names = names or {}
     title = "Per-GPU utilisation"
     if trends.empty:
         return empty_figure(title, NO_ROWS)
@@ -107,7 +112,7 @@ def gpu_heatmap(trends: pd.DataFrame, subtitle: str) -> go.Figure:
         go.Heatmap(
             z=(grid.to_numpy() * 100).round(1).astype(np.float32),
             x=epoch_ms(pd.Series(grid.columns)),
-            y=[f"GPU {gpu}" for gpu in grid.index],
+            y=[f"GPU {gpu} · {names[gpu]}" if gpu in names else f"GPU {gpu}" for gpu in grid.index],
             colorscale="Viridis",
             zmin=0,
             zmax=100,

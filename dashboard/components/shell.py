@@ -140,6 +140,7 @@ def shell_layout(pages: list[dict], refresh_seconds: int) -> html.Div:
                     className="brand",
                 ),
                 dbc.Nav(nav_links(pages), className="me-auto", navbar=True),
+                html.Div(id=ids.ALERT_BADGE, className="alert-badge-slot"),
                 refresh_control(refresh_seconds),
             ],
             fluid=True,

@@ -108,7 +108,8 @@ NUMBER_FILTER = {"filter": "agNumberColumnFilter"}
 
 SESSION_COLUMNS = [
     # Widths that show a whole value (the grid scrolls sideways where they do not fit).
-    {"field": "session_id", "headerName": "Session", "minWidth": 190},
+    {"field": "run_name", "headerName": "Run", "minWidth": 200},
+    {"field": "session_id", "headerName": "Session ID", "minWidth": 190},
     {"field": "model_type", "headerName": "Model type", "minWidth": 190},
     {"field": "model_version", "headerName": "Version", "minWidth": 100},
     {"field": "status", "headerName": "Status", "minWidth": 120, **STATUS_CELL},
@@ -153,6 +154,7 @@ def session_rows(sessions: pd.DataFrame, newest_first: bool = True) -> list[dict
     rows = pd.DataFrame(
         {
             "id": newest["session_id"].astype(str),
+            "run_name": fmt.texts(newest["run_name"], ""),
             "session_id": newest["session_id"].astype(str),
             "model_type": newest["model_type"].astype(str).map(model_label),
             "model_version": fmt.texts(newest["model_version"]),
@@ -252,7 +254,8 @@ def version_rows(table: pd.DataFrame) -> list[dict]:
 
 
 RESOURCE_SESSION_COLUMNS = [
-    {"field": "session_id", "headerName": "Session", "minWidth": 190},
+    {"field": "run_name", "headerName": "Run", "minWidth": 200},
+    {"field": "session_id", "headerName": "Session ID", "minWidth": 190},
     {"field": "model_type", "headerName": "Model type", "minWidth": 190},
     {"field": "status", "headerName": "Status", "minWidth": 120, **STATUS_CELL},
     {"field": "started_at", "headerName": "Started (UTC)", "minWidth": 175},
@@ -293,6 +296,7 @@ def _duration_header(columns: list[dict]) -> list[dict]:
 
 # How each session column sorts and filters on the server (infinite grids).
 SESSION_GRID = {
+    "run_name": GridColumn("run_name"),
     "session_id": GridColumn("session_id"),
     "model_type": GridColumn("model_type", text=lambda values: values.astype(str).map(model_label)),
     "model_version": GridColumn("model_version"),

@@ -36,12 +36,12 @@ Dots = tuple[pd.DataFrame, Reduction]
 
 
 def session_points(shown: pd.DataFrame, column: str, factor: float, extra: str) -> dict:
-    """x, y and customdata (session id and `extra`) of the sessions' dots."""
+    """x, y and customdata (session name and id, and `extra`) of the sessions' dots."""
     return {
         "x": epoch_ms(shown["started_at"]),
         "y": compact(shown[column], factor),
         "customdata": np.column_stack(
-            [shown["session_id"].astype(str), fmt.texts(shown[extra], fmt.UNKNOWN)]
+            [fmt.session_names(shown), fmt.texts(shown[extra], fmt.UNKNOWN)]
         ),
     }
 

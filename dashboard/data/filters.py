@@ -8,6 +8,22 @@ import pandas as pd
 
 from dashboard.domain import TIME_RANGES, validate_range
 
+# The recent windows the alerting figures are computed over (dashboard.data.health), up to
+# the data's as_of; not a filter of the pages.
+RECENT_PERIODS: dict[str, pd.Timedelta] = {
+    "1h": pd.Timedelta(hours=1),
+    "1d": pd.Timedelta(hours=24),
+}
+
+
+def validate_period(period: object) -> str:
+    """Return `period` if it is one of RECENT_PERIODS, else raise ValueError."""
+    if not isinstance(period, str) or period not in RECENT_PERIODS:
+        raise ValueError(
+            f"unknown period {str(period)[:40]!r}; allowed: {', '.join(RECENT_PERIODS)}"
+        )
+    return period
+
 
 @dataclass(frozen=True)
 class Window:

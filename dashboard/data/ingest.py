@@ -35,16 +35,24 @@ from dashboard.analysis.drift import drift_weeks_of
 from dashboard.data import cells
 from dashboard.data.manifest import (
     PARTITION_COLUMNS,
+    SPILL_DIR,
     WHOLE,
     Manifest,
     Part,
     read_manifest,
     write_manifest,
 )
-from dashboard.data.sources import MissingTable, Snapshot, Source, is_sql_store, load
+from dashboard.data.sources import (
+    MissingTable,
+    Snapshot,
+    Source,
+    is_sql_store,
+    load,
+    load_history,
+)
 from dashboard.data.sources.base import SEPARATOR
 from dashboard.data.sql_store import SqlStore
-from dashboard.data.tables import CELL_SCHEMAS, DRIFT_WEEKS, contract_table
+from dashboard.data.tables import CELL_SCHEMAS, DRIFT_WEEKS, GPU_NAMES, contract_table
 from simulator.schema import MODEL_TYPES, TABLES, conform
 
 log = logging.getLogger(__name__)
@@ -114,7 +122,8 @@ class Ingester:
     def engine(self) -> duckdb.DuckDBPyConnection:
         """The DuckDB that computes rollup cells, made on first use (never before a fork)."""
         if self._engine is None:
-            self._engine = duckdb.connect(config={"threads": 2})
+            spill = str(self.data_dir / SPILL_DIR)
+            self._engine = duckdb.connect(config={"threads": 2, "temp_directory": spill})
             self._engine.execute("SET TimeZone='UTC'")
         return self._engine
 
@@ -141,8 +150,12 @@ class Ingester:
             since = None if fresh else _time(previous.settled_before)
             try:
                 in_place = self.sql.fingerprints() if self.sql is not None else {}
-                snapshot = load(self.source, now, since)
-                manifest = self._merged(previous, snapshot, now, in_place)
+                history = load_history(self.source, now) if since is None else None
+                if history is not None:
+                    manifest = self._merged_history(previous, history, now, in_place)
+                else:
+                    snapshot = load(self.source, now, since)
+                    manifest = self._merged(previous, snapshot, now, in_place)
             except Exception as error:  # any failure of a source must leave the last good data
                 manifest = self._failed(previous, error, now)
             self._retire_old(manifest, now)
@@ -177,13 +190,42 @@ class Ingester:
             )
         return previous
 
-    def _merged(
-        self, previous: Manifest, snapshot: Snapshot, now: pd.Timestamp, in_place: dict[str, str]
+    def _merged_history(
+        self,
+        previous: Manifest,
+        history: Iterator[Snapshot],
+        now: pd.Timestamp,
+        in_place: dict[str, str],
     ) -> Manifest:
+        """A first read a slice at a time, oldest first: each slice's partitions and cells
+        are written before the next is read; settled months are compacted and the weeks of
+        drift found once, after the last. One new generation, as for a single read."""
+        working, snapshot = previous, None
+        for snapshot in history:
+            working = self._merged(working, snapshot, now, in_place, last_slice=False)
+        if snapshot is None:
+            raise ValueError(f"{self.name} returned no history")
+        manifest = self._merged(working, snapshot, now, in_place, rows_written=True)
+        manifest.generation = previous.generation + 1
+        return manifest
+
+    def _merged(
+        self,
+        previous: Manifest,
+        snapshot: Snapshot,
+        now: pd.Timestamp,
+        in_place: dict[str, str],
+        last_slice: bool = True,
+        rows_written: bool = False,
+    ) -> Manifest:
+        """`previous` with the snapshot's rows merged in. A slice of a history read that is not
+        its last leaves settled days uncompacted and the weeks of drift unchanged; with
+        `rows_written` the snapshot's rows are already stored and only that is left to do."""
         settled = snapshot.settled_before
         tables: dict[str, list[Part]] = {}
         retired: list[str] = []
         changed_tables: set[str] = set()
+        sessions_from: pd.Timestamp | None = None  # the first day of changed sessions
         for name in TABLES:
             old = previous.tables.get(name, [])
             try:
@@ -196,19 +238,28 @@ class Ingester:
                 continue
             if name not in PARTITION_COLUMNS:
                 parts = self._whole(name, rows, old)
+            elif rows_written:
+                parts = list(old)
             elif snapshot.since is None:
                 parts = self._repartitioned(name, rows, old, settled)
             else:
                 parts = self._appended(name, rows, old, snapshot.since)
-            parts = self._compacted(name, parts, settled)
+            if name == "training_sessions":
+                sessions_from = _first_changed(parts, old)
+            if last_slice:
+                parts = self._compacted(name, parts, settled)
             parts = [part for part in parts if not _ends_by(part.partition, snapshot.kept_from)]
             new_files = {part.file for part in parts}
             retired.extend(part.file for part in old if part.file not in new_files)
             if {part.file for part in old} != new_files:
                 changed_tables.add(name)
             tables[name] = parts
-        self._update_cells(tables, previous, changed_tables, retired, settled)
-        self._update_drift_weeks(tables, previous, changed_tables, retired)
+        self._update_cells(tables, previous, changed_tables, retired, sessions_from)
+        if last_slice:
+            self._update_drift_weeks(tables, previous, changed_tables, retired)
+        elif DRIFT_WEEKS in previous.tables:
+            tables[DRIFT_WEEKS] = previous.tables[DRIFT_WEEKS]
+        self._update_gpu_names(tables, previous, snapshot, changed_tables, retired)
         hints = {name: hint for name, hint in snapshot.hints.items() if name not in in_place}
         changed = (
             bool(changed_tables)
@@ -316,9 +367,22 @@ class Ingester:
         merged_away = {part.file for days in months.values() for part in days}
         result = [part for part in parts if part.file not in merged_away]
         for month, days in months.items():
-            rows = pd.concat([self._read(part) for part in days], ignore_index=True)
-            result.append(self._write(name, month, rows, settled=True))
+            result.append(self._joined(name, month, days))
         return sorted(result, key=lambda part: part.partition)
+
+    def _joined(self, table: str, month: str, days: list[Part]) -> Part:
+        """One settled file of a month's day files, copied by the engine (it streams: a
+        month of a big table never sits in this process's memory). The month's digest is
+        that of its days' digests, in order, so it depends on the rows alone."""
+        days = sorted(days, key=_partition)
+        files = [str(self.data_dir / part.file) for part in days]
+        name = f"{table}/{month}.{uuid.uuid4().hex[:12]}.parquet"
+        temporary = self.data_dir / f"{name}.tmp"
+        self.engine.execute(
+            f"COPY (SELECT * FROM read_parquet({files!r})) TO {str(temporary)!r} (FORMAT parquet)"
+        )
+        os.replace(temporary, self.data_dir / name)
+        return Part(month, name, sum(part.rows for part in days), _days_digest(days), True)
 
     # Rollup cells
 
@@ -328,11 +392,11 @@ class Ingester:
         previous: Manifest,
         changed_tables: set[str],
         retired: list[str],
-        settled: pd.Timestamp | None,
+        sessions_from: pd.Timestamp | None,
     ) -> None:
-        """Cells for every partition of alerts and resource_usage that was written (all of
-        them when the sessions changed: resource cells carry the sessions' model types)."""
-        sessions_changed = "training_sessions" in changed_tables
+        """Cells for every partition of alerts and resource_usage that was written, and for
+        the resource partitions from the first day whose sessions changed: resource cells
+        carry the sessions' model types, and telemetry names a session only once it started."""
         for table, cell_tables in CELLS_OF.items():
             raw_parts = tables.get(table)
             for cell_table in cell_tables:
@@ -344,12 +408,21 @@ class Ingester:
                     continue
                 parts = []
                 for raw in raw_parts:
-                    before = old.get(raw.partition)
-                    unchanged = before is not None and before.digest == raw.digest
-                    if unchanged and not (table == "resource_usage" and sessions_changed):
-                        parts.append(before)
-                        continue
-                    cell_rows = self._cells(cell_table, self._read(raw), tables)
+                    names_changed_sessions = (
+                        table == "resource_usage"
+                        and sessions_from is not None
+                        and not _ends_by(raw.partition, sessions_from)
+                    )
+                    if not names_changed_sessions:
+                        before = old.get(raw.partition)
+                        if before is not None and before.digest == raw.digest:
+                            parts.append(before)
+                            continue
+                        month = self._month_of_day_cells(cell_table, raw, old)
+                        if month is not None:
+                            parts.append(month)
+                            continue
+                    cell_rows = self._cells(cell_table, raw, tables)
                     part = self._write(cell_table, raw.partition, cell_rows, raw.settled)
                     part.digest = raw.digest
                     parts.append(part)
@@ -359,13 +432,30 @@ class Ingester:
                     changed_tables.add(cell_table)
                 tables[cell_table] = parts
 
-    def _cells(
-        self, cell_table: str, rows: pd.DataFrame, tables: dict[str, list[Part]]
-    ) -> pd.DataFrame:
+    def _month_of_day_cells(self, cell_table: str, raw: Part, old: dict[str, Part]) -> Part | None:
+        """A compacted month's cells, joined from the cells of its days when they hold
+        exactly its rows (bins never straddle days, so the month's cells are theirs)."""
+        if len(raw.partition) != 7:
+            return None
+        days = sorted(
+            (part for key, part in old.items() if key.startswith(raw.partition + "-")),
+            key=_partition,
+        )
+        if not days or _days_digest(days) != raw.digest:
+            return None
+        part = self._joined(cell_table, raw.partition, days)
+        part.digest = raw.digest
+        return part
+
+    def _cells(self, cell_table: str, raw: Part, tables: dict[str, list[Part]]) -> pd.DataFrame:
+        """The cells of one stored partition, which the engine reads from its file."""
         engine = self.engine
-        if cell_table == "alert_cells":
-            engine.register("alerts", rows)
-        else:
+        raw_table = "alerts" if cell_table == "alert_cells" else "resource_usage"
+        engine.execute(
+            f"CREATE OR REPLACE TEMP VIEW {raw_table} AS "
+            f"SELECT * FROM read_parquet({str(self.data_dir / raw.file)!r})"
+        )
+        if cell_table != "alert_cells":
             files = [str(self.data_dir / part.file) for part in tables["training_sessions"]]
             if self._sessions_files != files:
                 engine.execute(
@@ -373,7 +463,6 @@ class Ingester:
                     f"SELECT session_id, model_type FROM read_parquet({files!r})"
                 )
                 self._sessions_files = files
-            engine.register("resource_usage", rows)
         frame = engine.execute(_cells_sql(cell_table)).df()
         frame = frame.sort_values(list(frame.columns[:2]), ignore_index=True)
         return frame.astype(CELL_DTYPES[cell_table])
@@ -408,6 +497,36 @@ class Ingester:
         retired.extend(part.file for part in old)
         tables[DRIFT_WEEKS] = [self._write(DRIFT_WEEKS, WHOLE, weeks, settled=False)]
         changed_tables.add(DRIFT_WEEKS)
+
+    def _update_gpu_names(
+        self,
+        tables: dict[str, list[Part]],
+        previous: Manifest,
+        snapshot: Snapshot,
+        changed_tables: set[str],
+        retired: list[str],
+    ) -> None:
+        """What each gpu_id is, as the telemetry source names its GPUs (host and index)."""
+        old = previous.tables.get(GPU_NAMES, [])
+        gpus = snapshot.gpus
+        if gpus is None or gpus.empty or "resource_usage" not in tables:
+            retired.extend(part.file for part in old)
+            changed_tables.update([GPU_NAMES] if old else [])
+            return
+        names = pd.DataFrame(
+            {
+                "gpu_id": gpus["gpu_id"].astype("int64"),
+                "name": (gpus["host"].astype(str) + " gpu " + gpus["gpu"].astype(str)).astype(
+                    "string"
+                ),
+            }
+        )
+        if len(old) == 1 and old[0].digest == digest(names):
+            tables[GPU_NAMES] = old
+            return
+        retired.extend(part.file for part in old)
+        tables[GPU_NAMES] = [self._write(GPU_NAMES, WHOLE, names, settled=False)]
+        changed_tables.add(GPU_NAMES)
 
     # Housekeeping
 
@@ -474,6 +593,27 @@ def _ends_by(key: str, moment: pd.Timestamp | None) -> bool:
     return end <= moment
 
 
+def _first_changed(parts: list[Part], old: list[Part]) -> pd.Timestamp | None:
+    """Where the earliest partition whose rows are not among `old`'s begins."""
+    before = {part.digest for part in old}
+    changed = [part.partition for part in parts if part.digest not in before]
+    keys = [key for key in changed if key not in (WHOLE, "empty")]
+    if len(keys) < len(changed):
+        return pd.Timestamp.min.tz_localize("UTC")
+    if not keys:
+        return None
+    first = min(keys)
+    return pd.Timestamp(first + ("-01" if len(first) == 7 else ""), tz="UTC")
+
+
+def _days_digest(days: list[Part]) -> str:
+    return hashlib.sha256("".join(part.digest for part in days).encode()).hexdigest()[:20]
+
+
+def _partition(part: Part) -> str:
+    return part.partition
+
+
 def _time(value: str | None) -> pd.Timestamp | None:
     return None if value is None else pd.Timestamp(value)
 
@@ -504,7 +644,7 @@ class EmptySource:
 
 def source_for(config: dict) -> tuple[Source | None, SqlStore | None]:
     """The source to ingest and the SQL database read in place that the settings name."""
-    from dashboard.data.sources import source_from_setting
+    from dashboard.data.sources import source_from_config
 
     source = config.get("DATA_SOURCE_OBJECT")
     parts = [part.strip() for part in str(config["DATA_SOURCE"]).split(SEPARATOR)]
@@ -515,13 +655,7 @@ def source_for(config: dict) -> tuple[Source | None, SqlStore | None]:
     others = SEPARATOR.join(part for part in parts if part and not is_sql_store(part))
     if not others:
         return None, sql
-    return source_from_setting(
-        others,
-        int(config["SIM_SEED"]),
-        int(config["SIM_SCALE"]),
-        config.get("METRIC_ALIASES"),
-        config.get("MODEL_TYPE_MAP"),
-    ), sql
+    return source_from_config(others, config), sql
 
 
 def ingester_for(config: dict) -> Ingester:

@@ -20,7 +20,10 @@ from pathlib import Path
 import pandas as pd
 
 MANIFEST = "manifest.json"
-FORMAT = 1
+# Where the engines of this store spill what exceeds their memory limit (never the server's
+# working directory, which the service user may not write).
+SPILL_DIR = ".spill"
+FORMAT = 2  # 2: training_sessions.run_name
 
 # The column each event table is partitioned and ordered by; the other tables are small
 # reference tables, stored whole.

@@ -26,16 +26,18 @@ from dashboard.data.cells import ALERT_STEP, ANY, IDLE, RESOURCE_STEP, UNKNOWN, 
 from dashboard.data.cells import alert_cells as raw_alert_cells
 from dashboard.data.cells import fleet_cells as raw_fleet_cells
 from dashboard.data.cells import gpu_cells as raw_gpu_cells
-from dashboard.data.filters import Window, window_for
+from dashboard.data.filters import RECENT_PERIODS, Window, validate_period, window_for
 from dashboard.data.manifest import Manifest
 from dashboard.data.store import store
-from dashboard.data.tables import cell_table, contract_table, indicator
+from dashboard.data.tables import GPU_NAMES, cell_table, contract_table, indicator
 from dashboard.domain import ALL_MODELS, validate_model, validate_range
 from simulator.schema import MODEL_TYPES, conform
 
 # Bucket widths that keep every trend at a few hundred to ~1,500 points per series.
 TREND_BUCKETS = {"24h": "1h", "7d": "6h", "30d": "1D", "90d": "1D", "all": "1D"}
 RESOURCE_BUCKETS = {"24h": "1min", "7d": "10min", "30d": "30min", "90d": "2h", "all": "3h"}
+# At most this many GPU x bucket cells in the per-GPU trends: about what a heatmap can draw.
+GPU_TREND_CELLS = 40_000
 # Start and current levels of a KPI compare whole days or weeks, so that daily and weekly
 # cycles never read as change: the last 24 hours against the 24 before, the last 7 days
 # against the 7 before, and for longer ranges the range's first 7 days against its last 7.
@@ -47,6 +49,7 @@ COMPARISON_PERIODS = {
     "all": pd.Timedelta(days=7),
 }
 PREVIOUS, FIRST = "the period before", "the range's first period"
+LEVELS = ("automation_rate", "false_positive_rate", "response_min")
 COMPARED_WITH = {"24h": PREVIOUS, "7d": PREVIOUS, "30d": FIRST, "90d": FIRST, "all": FIRST}
 BUSY_CODES = (*MODEL_TYPES, UNKNOWN)
 
@@ -187,19 +190,30 @@ def _active_sessions(generation_key: str, model: str) -> pd.DataFrame:
 
 
 def session_progress(sessions: pd.DataFrame) -> pd.DataFrame:
-    """Per session of `sessions`: the last logged epoch as a share of its planned epochs."""
+    """Per session of `sessions`: the last logged epoch as a share of its planned epochs, and
+    the time of its newest metric point (`last_point_at`)."""
     if sessions.empty:
-        return pd.DataFrame({"session_id": pd.Series(dtype="string"), "epoch": [], "progress": []})
+        return pd.DataFrame(
+            {
+                "session_id": pd.Series(dtype="string"),
+                "epoch": [],
+                "last_point_at": pd.Series(dtype="datetime64[us, UTC]"),
+                "progress": [],
+            }
+        )
     metrics = contract_table("training_metrics")
     ids = sessions["session_id"].astype(str).tolist()
     epochs = metrics.filter(
-        metrics.session_id.isin(ids),
-        metrics.metric == "epoch",
-        metrics.timestamp >= sessions["started_at"].min(),
+        metrics.session_id.isin(ids), metrics.timestamp >= sessions["started_at"].min()
     )
-    last = fetch(epochs.group_by("session_id").aggregate(epoch=epochs.value.max()))
+    last = fetch(
+        epochs.group_by("session_id").aggregate(
+            epoch=epochs.value.max(where=epochs.metric == "epoch"),
+            last_point_at=epochs.timestamp.max(),
+        )
+    )
     planned = sessions.set_index(sessions["session_id"].astype(str))["epochs"]
-    frame = last.set_index(last["session_id"].astype(str))[["epoch"]]
+    frame = last.set_index(last["session_id"].astype(str))[["epoch", "last_point_at"]]
     frame["progress"] = (frame["epoch"] / planned.reindex(frame.index)).clip(upper=1.0)
     frame.index = frame.index.astype("string").rename("session_id")
     return frame.reset_index()
@@ -333,7 +347,7 @@ def _alert_cells(span: Window, model: str) -> ir.Table:
     return cells if model == ALL_MODELS else cells.filter(cells.model_type == model)
 
 
-def _bucketed(cells: ir.Table, bucket: str) -> ir.IntegerValue:
+def _bucketed(cells: ir.Table, bucket: str | pd.Timedelta) -> ir.IntegerValue:
     width = seconds(pd.Timedelta(bucket))
     return (cells.bin // width) * width
 
@@ -403,21 +417,71 @@ def _alert_kpi_change(generation_key: str, range_key: str, model: str) -> pd.Dat
     else:
         start = span.start if span.start is not None else data_start()
         first_span = Window(start, start + period)
-    sums = {
-        name: _alert_sums(_alert_cells(part, model), {})
+    parts = {
+        name: _span_levels(part, model)
         for name, part in (("start", first_span), ("current", last_span))
     }
-    levels = pd.DataFrame(
-        {name: aggregates.alert_levels(part) for name, part in sums.items()}
-    ).rename_axis(columns="p")
-    for name, part in (("start", first_span), ("current", last_span)):
-        if _open(sums[name]).iloc[0] > 0:
-            levels.loc["response_min", name] = _response_with_open(part, model)
+    levels = pd.DataFrame({name: part[list(LEVELS)] for name, part in parts.items()}).rename_axis(
+        columns="p"
+    )
     levels["change"] = levels["current"] - levels["start"]
     levels.attrs["period"] = period
     levels.attrs["compared_with"] = COMPARED_WITH[range_key]
-    levels.attrs["open"] = int(_open(sums["current"]).iloc[0])
+    levels.attrs["open"] = int(parts["current"]["open"])
     return levels
+
+
+def _span_levels(span: Window, model: str) -> pd.Series:
+    """The SOC KPIs over one window (LEVELS), with `alerts` and `open` (still unanswered,
+    which response_min counts as still waiting)."""
+    sums = _alert_sums(_alert_cells(span, model), {})
+    levels = aggregates.alert_levels(sums)
+    still_open = int(_open(sums).iloc[0])
+    if still_open > 0:
+        levels["response_min"] = _response_with_open(span, model)
+    levels["alerts"] = int(pd.to_numeric(sums["alerts"]).fillna(0).iloc[0])
+    levels["open"] = still_open
+    return levels
+
+
+def recent_alert_levels(period: str, model: str) -> pd.Series:
+    """The SOC KPIs over the last `period` (RECENT_PERIODS) up to the data's as_of: over the
+    last day, the Overview's current level at Last 24 Hours."""
+    return _recent_alert_levels(key(), validate_period(period), validate_model(model))
+
+
+def _recent(period: str) -> Window:
+    end = window("24h").end
+    return Window(end - RECENT_PERIODS[period], end)
+
+
+@cache.memoize()
+def _recent_alert_levels(generation_key: str, period: str, model: str) -> pd.Series:
+    return _span_levels(_recent(period), model)
+
+
+def recent_version_levels(period: str) -> pd.DataFrame:
+    """Per model type (and All Models) and model version, the SOC KPIs over the last `period`
+    (as `version_trends` computes them per bucket): model_type, model_version, alerts,
+    automation_rate, false_positive_rate, response_min (answered alerts)."""
+    return _recent_version_levels(key(), validate_period(period))
+
+
+@cache.memoize()
+def _recent_version_levels(generation_key: str, period: str) -> pd.DataFrame:
+    cells = _alert_cells(_recent(period), ALL_MODELS)
+    sums = _alert_sums(
+        cells, {"model_type": cells.model_type, "model_version": cells.model_version}
+    )
+    for column in ("model_type", "model_version"):
+        sums[column] = sums[column].astype("string")
+    counts = sums.columns.drop(["model_type", "model_version"])
+    every = sums.groupby("model_version", as_index=False)[list(counts)].sum()
+    every.insert(0, "model_type", ALL_MODELS)
+    sums = pd.concat([every, sums], ignore_index=True).sort_values(
+        ["model_type", "model_version"], ignore_index=True
+    )
+    return aggregates.alert_kpis(sums, ["model_type", "model_version"])
 
 
 def _open(sums: pd.DataFrame) -> pd.Series:
@@ -509,11 +573,31 @@ def _version_table(generation_key: str, model: str) -> pd.DataFrame:
 # Resources
 
 
-def _resource_step(range_key: str) -> pd.Timedelta:
-    """The cells a range's resource buckets are made of: stored half hours when the buckets
-    are whole half hours, else cells of the bucket's own width from raw rows."""
-    bucket = pd.Timedelta(RESOURCE_BUCKETS[range_key])
+def _resource_step(bucket: str | pd.Timedelta) -> pd.Timedelta:
+    """The cells resource buckets are made of: stored half hours when the buckets are whole
+    half hours, else cells of the bucket's own width from raw rows."""
+    bucket = pd.Timedelta(bucket)
     return RESOURCE_STEP if bucket % RESOURCE_STEP == pd.Timedelta(0) else bucket
+
+
+def gpu_trend_bucket(range_key: str) -> pd.Timedelta:
+    """The bucket of the per-GPU trends: the range's, or whole half hours wide enough that
+    GPUs x buckets stay within GPU_TREND_CELLS (a large fleet: 400 GPUs over 7 days at 10
+    minutes would be 400,000 cells computed from raw telemetry, for a chart that shows 40,000)."""
+    return _gpu_trend_bucket(key(), validate_range(range_key))
+
+
+@cache.memoize()
+def _gpu_trend_bucket(generation_key: str, range_key: str) -> pd.Timedelta:
+    bucket = pd.Timedelta(RESOURCE_BUCKETS[range_key])
+    span = window(range_key)
+    start = data_start() if span.start is None else span.start
+    cells = _resource_cells("gpu_cells", span, RESOURCE_STEP)
+    gpus = int(fetch(cells.aggregate(gpus=cells.gpu_id.nunique()))["gpus"].iloc[0] or 0)
+    if gpus * ((span.end - start) / bucket) <= GPU_TREND_CELLS:
+        return bucket
+    steps = np.ceil(gpus * ((span.end - start) / RESOURCE_STEP) / GPU_TREND_CELLS)
+    return RESOURCE_STEP * int(steps)
 
 
 def _resource_cells(name: str, span: Window, step: pd.Timedelta) -> ir.Table:
@@ -532,6 +616,19 @@ def _training_codes(model: str) -> list[str]:
     return list(BUSY_CODES) if model == ALL_MODELS else [model]
 
 
+def gpu_names() -> dict[int, str]:
+    """What each gpu_id is ("gpu-node-a gpu 0"), when the telemetry source names its GPUs."""
+    return _gpu_names(key())
+
+
+@cache.memoize()
+def _gpu_names(generation_key: str) -> dict[int, str]:
+    if not store.holds(GPU_NAMES):
+        return {}
+    names = fetch(cell_table(GPU_NAMES))
+    return dict(zip(names["gpu_id"].astype(int), names["name"].astype(str), strict=True))
+
+
 def resource_trends(range_key: str, model: str) -> pd.DataFrame:
     """Per bucket and GPU: mean utilisation and the share of minutes a session ran.
 
@@ -543,10 +640,11 @@ def resource_trends(range_key: str, model: str) -> pd.DataFrame:
 
 @cache.memoize()
 def _resource_trends(generation_key: str, range_key: str, model: str) -> pd.DataFrame:
-    cells = _resource_cells("gpu_cells", window(range_key), _resource_step(range_key))
+    bucket = gpu_trend_bucket(range_key)
+    cells = _resource_cells("gpu_cells", window(range_key), _resource_step(bucket))
     busy = cells.code.isin(_training_codes(model))
     counted = cells.code.isin(_util_codes(model))
-    keys = {"bucket": _bucketed(cells, RESOURCE_BUCKETS[range_key]), "gpu_id": cells.gpu_id}
+    keys = {"bucket": _bucketed(cells, bucket), "gpu_id": cells.gpu_id}
     sums = cells.group_by(**keys).aggregate(
         rows=cells.rows.sum(),
         busy=cells.rows.sum(where=busy),
@@ -570,7 +668,9 @@ def fleet_trends(range_key: str, model: str) -> pd.DataFrame:
 
 @cache.memoize()
 def _fleet_trends(generation_key: str, range_key: str, model: str) -> pd.DataFrame:
-    cells = _resource_cells("fleet_cells", window(range_key), _resource_step(range_key))
+    cells = _resource_cells(
+        "fleet_cells", window(range_key), _resource_step(RESOURCE_BUCKETS[range_key])
+    )
     sums = _fleet_sums(cells, model, {"bucket": _bucketed(cells, RESOURCE_BUCKETS[range_key])})
     frame = _bucket_times(sums).sort_values("bucket", ignore_index=True)
     return aggregates.fleet_trends(frame)

@@ -25,14 +25,18 @@ import ibis.expr.types as ir
 import pandas as pd
 from flask import Flask, current_app
 
-from dashboard.data.manifest import Manifest, manifest_stamp, read_manifest
+from dashboard.data.manifest import SPILL_DIR, Manifest, manifest_stamp, read_manifest
 from dashboard.data.sources import MissingTable, is_sql_store, reads
 from dashboard.data.sources.base import SEPARATOR
+from dashboard.data.sources.validation import MAY_BE_ABSENT
 from dashboard.data.sql_store import plain_url
+from dashboard.data.tables import with_absent_columns
 from simulator.schema import TABLES
 
 EXTENSION = "dashboard_data"
 MANIFEST_CHECK_SECONDS = 0.25
+# The shortest silence of the ingest taken for a stop (a day change may take a minute or two).
+STALLED_AFTER_MIN_SECONDS = 300
 NOT_LOADED_HINT = "the data is being read for the first time; this view fills in shortly"
 
 
@@ -65,7 +69,14 @@ class _DuckDB:
 
     def __init__(self, data_dir: Path, threads: int, memory_limit: str) -> None:
         self.data_dir = data_dir
-        self.connection = duckdb.connect(config={"threads": threads, "memory_limit": memory_limit})
+        self.connection = duckdb.connect(
+            config={
+                "threads": threads,
+                "memory_limit": memory_limit,
+                # beyond its memory limit DuckDB spills here, not into the server's working dir
+                "temp_directory": str(data_dir / SPILL_DIR),
+            }
+        )
         self.connection.execute("SET TimeZone='UTC'")
         self.local = threading.local()
         self.lock = threading.Lock()
@@ -104,12 +115,33 @@ class _DuckDB:
         return cursor.execute(sql).df()
 
 
+_COLUMNS = """
+SELECT column_name FROM information_schema.columns
+WHERE table_schema = ANY (current_schemas(false)) AND table_name = %s
+"""
+
+
 class _Postgres:
     """A SQL database queried in place: one connection per thread."""
 
     def __init__(self, url: str) -> None:
         self.url = plain_url(url)
         self.local = threading.local()
+        self._absent: tuple[int, dict[str, set[str]]] | None = None
+
+    def absent_columns(self, generation: int) -> dict[str, set[str]]:
+        """The optional columns (MAY_BE_ABSENT) the database's tables lack, asked once per
+        generation."""
+        if self._absent is None or self._absent[0] != generation:
+            import psycopg
+
+            with psycopg.connect(self.url, autocommit=True, connect_timeout=10) as db:
+                absent = {
+                    table: columns - {row[0] for row in db.execute(_COLUMNS, (table,)).fetchall()}
+                    for table, columns in MAY_BE_ABSENT.items()
+                }
+            self._absent = (generation, absent)
+        return self._absent[1]
 
     def run(self, sql: str) -> pd.DataFrame:
         import psycopg
@@ -140,6 +172,9 @@ class _AppData:
         self.threads = int(config.get("ENGINE_THREADS", 2))
         self.memory_limit = str(config.get("ENGINE_MEMORY", "512MB"))
         self.sql_url = sql_url(str(config.get("DATA_SOURCE", "")))
+        refresh = int(config.get("REFRESH_SECONDS", 0) or 0)
+        # The ingest publishes every refresh: this long without a publication, it has stopped.
+        self.stalled_after = max(4 * refresh, STALLED_AFTER_MIN_SECONDS) if refresh > 0 else None
         self.lock = threading.Lock()
         self.manifest: Manifest | None = None
         self.stamp: tuple | None = None
@@ -191,6 +226,8 @@ class _AppData:
                 f"one query cannot join {sorted(in_sql)} with {sorted(names - in_sql)}"
             )
         if in_sql:
+            absent = self.postgres.absent_columns(manifest.generation)
+            expression = with_absent_columns(expression, absent)
             frame = self.postgres.run(ibis.to_sql(expression, dialect="postgres"))
         else:
             self.duckdb.show(manifest, self.stamp)
@@ -267,10 +304,20 @@ class DataStore:
                 "missing_tables": None,
                 "hints": {},
                 "errors_total": 0,
+                "published_seconds_ago": None,
+                "ingest_stalled": False,
                 "source_reads_in_this_process": reads.count,
                 "pid": os.getpid(),
             }
         checked = None if manifest.checked_at is None else pd.Timestamp(manifest.checked_at)
+        # Real seconds since the ingest last published, from the file (a simulated clock
+        # would make the manifest's own times say nothing about this).
+        published_ago = None if data.stamp is None else time.time() - data.stamp[1] / 1e9
+        stalled = (
+            data.stalled_after is not None
+            and published_ago is not None
+            and published_ago > data.stalled_after
+        )
         tables = {name: manifest.rows(name) for name in manifest.tables if name in TABLES}
         tables.update({name: None for name in manifest.sql_tables})
         return {
@@ -287,6 +334,8 @@ class DataStore:
             else None,
             "hints": dict(manifest.hints),
             "errors_total": manifest.errors_total,
+            "published_seconds_ago": None if published_ago is None else round(published_ago, 1),
+            "ingest_stalled": stalled,
             "source_reads_in_this_process": reads.count,
             "pid": os.getpid(),
         }

@@ -8,6 +8,7 @@ query layer serves every engine Ibis speaks.
 from __future__ import annotations
 
 import functools
+from collections.abc import Collection, Mapping
 
 import ibis
 import ibis.expr.types as ir
@@ -36,6 +37,20 @@ SCHEMAS: dict[str, ibis.Schema] = {
 def contract_table(name: str) -> ir.Table:
     """The unbound Ibis table of a contract table."""
     return ibis.table(SCHEMAS[name], name=name)
+
+
+def with_absent_columns(expression: ir.Expr, absent: Mapping[str, Collection[str]]) -> ir.Expr:
+    """`expression` for tables that lack the optional `absent` columns (training_sessions
+    without run_name in a database made before it): those read as empty."""
+    replaced = {}
+    for name, columns in absent.items():
+        if not columns:
+            continue
+        schema = SCHEMAS[name]
+        held = ibis.table({c: t for c, t in schema.items() if c not in columns}, name=name)
+        filled = held.mutate(**{column: ibis.null(schema[column]) for column in columns})
+        replaced[contract_table(name).op()] = filled.select(*schema.names).op()
+    return expression.op().replace(replaced).to_expr() if replaced else expression
 
 
 # Tables the ingest derives and keeps in the embedded store: rollup cells
@@ -69,6 +84,8 @@ CELL_SCHEMAS: dict[str, ibis.Schema] = {
     ),
     # The days of weeks in which some feature drifted, per model filter (dashboard.data.ingest).
     "drift_weeks": ibis.schema({"model": "string", "date": 'timestamp("UTC", 6)'}),
+    # What each gpu_id is, when the telemetry source says (Prometheus: "gpu-node-a gpu 0").
+    "gpu_names": ibis.schema({"gpu_id": "int64", "name": "string"}),
     "gpu_cells": ibis.schema(
         {
             "bin": "int64",
@@ -82,6 +99,7 @@ CELL_SCHEMAS: dict[str, ibis.Schema] = {
 
 
 DRIFT_WEEKS = "drift_weeks"
+GPU_NAMES = "gpu_names"
 
 
 @functools.cache

@@ -37,6 +37,11 @@ def ready() -> tuple[Response, int]:
         warnings.append("cache unreachable: queries are computed from the source, slower")
     if data["last_error"]:
         warnings.append("the last read of the data source failed: serving the last good data")
+    if data.get("ingest_stalled"):
+        warnings.append(
+            f"no new generation for {data['published_seconds_ago']:.0f} s: the ingest has "
+            "stopped; serving the last data it published"
+        )
     status = "degraded" if warnings else "ready"
     if not data["loaded"]:
         status = "unavailable"

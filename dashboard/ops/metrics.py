@@ -29,6 +29,7 @@ from werkzeug.exceptions import HTTPException
 from dashboard import security
 from dashboard.data.cache import cache_failed
 from dashboard.data.store import store
+from dashboard.ops.domain_metrics import health_collector
 
 CALLBACK_PATH = "/_dash-update-component"
 # Callback latencies run from a millisecond (no update) to seconds (a cold query on big data).
@@ -166,7 +167,9 @@ def metrics_view() -> Response:
     else:
         registry = REGISTRY
     freshness = CollectorRegistry()
-    freshness.register(_DataFreshness(store.readiness()))
+    status = store.readiness()
+    freshness.register(_DataFreshness(status))
+    freshness.register(health_collector(status))
     body = generate_latest(registry) + generate_latest(freshness)
     return Response(body, content_type=CONTENT_TYPE_LATEST)
 

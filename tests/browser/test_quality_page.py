@@ -126,7 +126,7 @@ def test_selecting_a_feature_shows_its_distributions(dashboard):
     def clicked_and_shown(_driver) -> bool:
         # A mouse click where the cell is (Selenium's element click misjudges grid cells far
         # down a page as covered), again on each look: a click while the page still moves
-        # can land beside the cell.
+        # (a loaded machine) can land beside the cell.
         dashboard.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
         ActionChains(dashboard.driver).move_to_element(cell).click().perform()
         return dashboard.driver.execute_script(TITLE, ids.DQ_DISTRIBUTION).startswith("severity")

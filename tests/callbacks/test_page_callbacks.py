@@ -99,7 +99,7 @@ def test_training_overview_fills_every_output():
 def test_training_drill_down_defaults_to_the_newest_session_and_rejects_forged_ids():
     rows = session_grid.session_page({"startRow": 0, "endRow": 60}, "7d", "all")["rowData"]
     title, curves, gpu = training.session_detail([], "7d", "all")
-    assert rows[0]["session_id"] in title
+    assert rows[0]["session_id"] in title[0]
     assert trace_points(curves) > 0 and trace_points(gpu) > 0
     for forged in ([{"session_id": "TS-999999999"}], [{"session_id": ["x"]}], ["nope"], "x"):
         with pytest.raises(PreventUpdate):

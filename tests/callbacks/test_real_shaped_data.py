@@ -133,8 +133,8 @@ def test_training_drill_down_of_a_failed_run_without_a_reason():
     sessions = queries.sessions_in_range("30d", "all")
     failed = sessions.loc[sessions["status"] == "failed", "session_id"].iloc[-1]
     title, curves, gpu = training.session_detail([{"session_id": failed}], "30d", "all")
-    assert "version unknown" in title and title.endswith("failed: unknown")
-    assert "(version unknown)" in curves.layout.title.text
+    assert "version unknown" in title[0] and title[0].endswith("failed: unknown")
+    assert ", version unknown" in curves.layout.title.text
     names = {trace.name for trace in curves.data if len(trace.x)}
     assert names == {"Training accuracy", "Training loss"}
     assert gpu.layout.title.text

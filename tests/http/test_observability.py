@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
+import threading
 import time
 from base64 import b64encode
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from gunicorn.config import Config
@@ -15,11 +18,14 @@ from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from dashboard import create_app
+from dashboard.callbacks.shell import data_status
+from dashboard.data import health
 from dashboard.data.ingest import ingester_for
 from dashboard.data.sources import SimulatorSource
 from dashboard.data.store import MANIFEST_CHECK_SECONDS, store
 from dashboard.ops.logs import AccessLogger, JsonFormatter
 from tests.conftest import FIXED_NOW, SEED, FixedTimeSource, testing_config
+from tests.helpers import text_of
 from tests.http import renderer
 from tests.serving.harness import free_port
 
@@ -115,6 +121,25 @@ def test_a_failed_reread_serves_the_last_data_and_says_so(tmp_path):
     assert body["data"]["loaded"] is True
     assert "not mounted" in body["data"]["last_error"]
     assert any("source failed" in warning for warning in body["warnings"])
+
+
+def test_an_ingest_that_stopped_publishing_is_said_on_ready_and_in_the_navbar(tmp_path):
+    # Live refresh every 30 s: five silent minutes mean the ingest process is gone.
+    app = create_app(testing_config(DATA_DIR=str(tmp_path), REFRESH_SECONDS=30))
+    client = app.server.test_client()
+    assert client.get("/ready").get_json()["status"] == "ready"
+    manifest = Path(app.server.config["DATA_DIR_PATH"]) / "manifest.json"
+    ten_minutes_ago = time.time() - 600
+    os.utime(manifest, (ten_minutes_ago, ten_minutes_ago))
+    time.sleep(MANIFEST_CHECK_SECONDS)
+    body = client.get("/ready").get_json()
+    assert body["status"] == "degraded"
+    assert body["data"]["ingest_stalled"] is True
+    assert body["data"]["published_seconds_ago"] >= 600
+    assert any("the ingest has stopped" in warning for warning in body["warnings"])
+    with app.server.app_context():
+        _updated, warning = data_status(None, "/")
+    assert "has not been refreshed for 10 min" in text_of(warning)
 
 
 def ready_from(client, peer: str, headers: dict[str, str] | None = None):
@@ -222,7 +247,14 @@ def test_forged_callbacks_share_one_label(post_callback, overview_body):
     )
 
 
-def test_query_cache_hits_and_misses_are_counted(post_callback, overview_body):
+def test_query_cache_hits_and_misses_are_counted(post_callback, overview_body, monkeypatch):
+    # The counters are process-wide: no models' health computation of this or an earlier
+    # test's app may look up queries while the two requests are counted.
+    monkeypatch.setattr(health._Kept, "refresh", lambda self, app, generation_key: None)
+    for thread in threading.enumerate():
+        if thread.name == health.THREAD_NAME:
+            thread.join(timeout=120)
+
     def lookups(result: str) -> float:
         return sum(
             metric.value

@@ -6,6 +6,8 @@ the source, and no request waits for a read, across midnight and across worker r
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from collections.abc import Iterator
 
@@ -80,3 +82,25 @@ def test_requests_across_midnight_and_recycling_never_wait_for_a_read(server):
 def test_one_ingest_process_reads_the_source(server):
     assert len(server.ingest_pids()) == 1
     wait_for(lambda: ready(server)["data"]["generation"] > 1, 30, "no second generation")
+
+
+def test_an_ingest_process_that_dies_is_started_again(server):
+    # e.g. the kernel's out-of-memory killer: the master notices and starts a new one, whose
+    # simulated clock goes on from where the killed one's was (DASHBOARD_SIM_CLOCK_START)
+    (killed,) = server.ingest_pids()
+    generation = ready(server)["data"]["generation"]
+    os.kill(killed, signal.SIGKILL)
+    wait_for(
+        lambda: server.ingest_pids() and killed not in server.ingest_pids(),
+        60,
+        "the ingest process was not started again",
+    )
+    assert len(server.ingest_pids()) == 1
+    wait_for(
+        lambda: ready(server)["data"]["generation"] > generation,
+        60,
+        "the new ingest process published nothing",
+    )
+    logs = server.stdout.read_text() + server.stderr.read_text()
+    assert f"the ingest process (pid {killed})" in logs and "starting it again" in logs
+    assert ready(server)["status"] == "ready"

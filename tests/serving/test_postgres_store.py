@@ -119,3 +119,23 @@ def test_a_change_in_the_database_makes_a_new_generation(postgres_app, postgres_
         with psycopg.connect(postgres_url, autocommit=True) as db:
             db.execute("DELETE FROM data_quality WHERE date = (SELECT max(date) FROM data_quality)")
         assert ingester.run_once().generation == before + 1
+
+
+def test_a_database_made_before_run_names_serves_its_sessions_unnamed(app, postgres_server):
+    import psycopg
+
+    from dashboard.callbacks import session_grid
+
+    older = postgres_server.create_database("before_run_names")
+    with app.server.app_context():
+        load_tables(older, {name: stored_table(name) for name in TABLES})
+    with psycopg.connect(older, autocommit=True) as db:
+        db.execute("ALTER TABLE training_sessions DROP COLUMN run_name")
+    older_app = create_app(
+        testing_config(DATA_SOURCE=older, DATA_SOURCE_OBJECT=None, CLOCK_OBJECT=lambda: FIXED_NOW)
+    )
+    with older_app.server.app_context():
+        sessions = queries.sessions_in_range("7d", "all")
+        rows = session_grid.session_page({"startRow": 0, "endRow": 5}, "7d", "all")["rowData"]
+    assert len(sessions) > 0 and sessions["run_name"].isna().all()
+    assert rows[0]["run_name"] == "" and rows[0]["session_id"]

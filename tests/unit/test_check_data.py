@@ -90,3 +90,38 @@ def test_an_unknown_command_is_a_usage_error():
     with pytest.raises(SystemExit) as caught:
         main(["check-everything"])
     assert caught.value.code == 2
+
+
+def test_mlflow_runs_are_reported_by_name_with_registry_versions_and_what_was_left_out(tmp_path):
+    from mlflow.tracking import MlflowClient
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri)
+    threat = client.create_experiment("threat_detection")
+    start = int((FIXED_NOW - pd.Timedelta(hours=3)).timestamp() * 1000)
+    finished = client.create_run(
+        threat, start_time=start, run_name="orca-sentinel-17", tags={"model_version": "v5.2.1"}
+    )
+    client.log_metric(finished.info.run_id, "accuracy", 0.8, step=0)
+    client.set_terminated(finished.info.run_id, "FINISHED", end_time=start + 60_000)
+    failed = client.create_run(threat, start_time=start + 120_000, run_name="lynx-warden-3")
+    client.set_tag(failed.info.run_id, "failure_reason", "CUDA out of memory")
+    client.set_terminated(failed.info.run_id, "FAILED", end_time=start + 180_000)
+    notebook = client.create_experiment("scratch notebook")
+    stray = client.create_run(notebook, start_time=start, run_name="tinkering")
+    client.set_terminated(stray.info.run_id, "FINISHED")
+    client.create_registered_model("soc-threat-detection")
+    client.create_model_version(
+        "soc-threat-detection", "runs:/x/model", run_id=finished.info.run_id
+    )
+    client.set_registered_model_alias("soc-threat-detection", "champion", "1")
+
+    status, out, _ = run(f"mlflow:{uri}")
+    assert status == 0
+    assert "Training runs: 2 (1 completed, 1 failed)" in out
+    assert f"lynx-warden-3 ({failed.info.run_id}, failed), orca-sentinel-17 (" in out
+    assert "why runs failed: CUDA out of memory (1)" in out
+    assert re.search(r"Model versions: 1, .* newest first: v5\.2\.1 stable", out)
+    assert (
+        f"left out 1 run(s) (tinkering ({stray.info.run_id})): experiment 'scratch notebook'" in out
+    )

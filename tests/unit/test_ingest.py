@@ -8,8 +8,10 @@ import pandas as pd
 import pytest
 
 from dashboard.data.ingest import Ingester
+from dashboard.data.ingest_process import ending
 from dashboard.data.manifest import PARTITION_COLUMNS, read_manifest
 from dashboard.data.sources import SimulatorSource, Snapshot, Source
+from dashboard.data.sources import simulator as simulator_source
 from simulator import simulate
 from simulator.schema import TABLES, conform
 from tests.conftest import FIXED_NOW, SEED
@@ -147,3 +149,97 @@ def test_two_hosts_ingesting_the_same_data_key_their_caches_alike(tmp_path):
     one, other = host("host-a"), host("host-b")
     assert one.as_of == other.as_of == FIXED_NOW.isoformat(), "as of the refresh interval"
     assert one.content_key == other.content_key
+
+
+class DayCountingSimulator(SimulatorSource):
+    """The simulator, noting how many files the store held as each day of history was read."""
+
+    def __init__(self, seed: int, data_dir: Path) -> None:
+        super().__init__(seed)
+        self.data_dir = data_dir
+        self.files_seen: list[int] = []
+
+    def read_history(self, now: pd.Timestamp):
+        for snapshot in super().read_history(now):
+            self.files_seen.append(len(list(self.data_dir.rglob("*.parquet"))))
+            yield snapshot
+
+
+def stored_rows(data_dir: Path, name: str) -> pd.DataFrame:
+    """Any stored table (cells too), in one order whatever the files' order."""
+    if name in TABLES:
+        return stored(data_dir, name)
+    manifest = read_manifest(data_dir)
+    frames = [pd.read_parquet(data_dir / file) for file in manifest.files(name)]
+    table = pd.concat(frames, ignore_index=True)
+    return table.sort_values(list(table.columns), ignore_index=True)
+
+
+@pytest.fixture
+def days_apart(monkeypatch):
+    """The simulator's history a day a slice even at scale 1 (as from scale 30 on)."""
+    monkeypatch.setattr(simulator_source, "SLICED_FROM_SCALE", 1)
+    monkeypatch.setattr(simulator_source, "SLICE_SCALE_DAYS", 1)
+
+
+@pytest.mark.usefixtures("days_apart")
+def test_a_first_read_a_day_at_a_time_stores_what_one_read_stores(tmp_path):
+    whole = Ingester(CountingSource(SimulatorSource(SEED)), tmp_path / "whole", Clock(FIXED_NOW))
+    source = DayCountingSimulator(SEED, tmp_path / "days")
+    by_day = Ingester(source, tmp_path / "days", Clock(FIXED_NOW))
+    one_read, day_by_day = whole.run_once(), by_day.run_once()
+
+    assert len(source.files_seen) > 100, "the history must come a day at a time"
+    # each day is stored before the next one is read: no day waits for the others in memory
+    assert source.files_seen == sorted(source.files_seen) and source.files_seen[-1] > 100
+    assert day_by_day.generation == 1 and day_by_day.loaded
+    for name in [*TABLES, "alert_cells", "fleet_cells", "gpu_cells", "drift_weeks"]:
+        assert [p.partition for p in day_by_day.tables[name]] == [
+            p.partition for p in one_read.tables[name]
+        ], name
+        assert day_by_day.rows(name) == one_read.rows(name), name
+        pd.testing.assert_frame_equal(
+            stored_rows(tmp_path / "days", name), stored_rows(tmp_path / "whole", name), obj=name
+        )
+    assert all(part.settled for part in day_by_day.tables["alerts"] if len(part.partition) == 7)
+
+
+@pytest.mark.usefixtures("days_apart")
+def test_after_a_day_by_day_first_read_refreshes_are_incremental(tmp_path):
+    clock = Clock(FIXED_NOW)
+    ingester = Ingester(SimulatorSource(SEED), tmp_path, clock)
+    first = ingester.run_once()
+    clock.now = FIXED_NOW + pd.Timedelta(minutes=10)
+    second = ingester.run_once()
+    assert second.generation == first.generation + 1
+    months = [part for part in first.tables["resource_usage"] if len(part.partition) == 7]
+    assert [p for p in second.tables["resource_usage"] if len(p.partition) == 7] == months
+    # only the cells of the days the refresh touched were computed again
+    assert [p for p in second.tables["fleet_cells"] if len(p.partition) == 7] == [
+        p for p in first.tables["fleet_cells"] if len(p.partition) == 7
+    ]
+    for name in TABLES:
+        pd.testing.assert_frame_equal(stored(tmp_path, name), expected(name, clock.now), obj=name)
+    # and they are the cells a first read at that moment computes
+    Ingester(SimulatorSource(SEED), tmp_path / "fresh", Clock(clock.now)).run_once()
+    for name in ("alert_cells", "fleet_cells", "gpu_cells"):
+        pd.testing.assert_frame_equal(
+            stored_rows(tmp_path, name), stored_rows(tmp_path / "fresh", name), obj=name
+        )
+
+
+def test_small_scales_read_their_history_at_once_and_large_ones_a_few_days_a_slice():
+    assert SimulatorSource(SEED, 1).read_history(FIXED_NOW) is None
+    slices = SimulatorSource(SEED, 10).read_history(FIXED_NOW)
+    first, second = next(slices), next(slices)
+    start = simulator_source.history_start(FIXED_NOW)
+    assert first.since == start and second.since == start + pd.Timedelta(days=3)
+    days = first.table("alerts")["timestamp"].dt.floor("D").unique()
+    assert list(days) == list(pd.date_range(start, periods=3, freq="D"))
+
+
+def test_the_end_of_an_ingest_process_is_said_in_words():
+    assert ending(-9) == "killed by SIGKILL (out of memory?)"
+    assert ending(-15) == "killed by SIGTERM"
+    assert ending(3) == "exited with status 3"
+    assert "collected by gunicorn" in ending(0)

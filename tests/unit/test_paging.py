@@ -80,7 +80,9 @@ def test_csv_export_holds_every_matching_row_in_the_grid_order():
     lines = download["content"].splitlines()
     assert download["filename"] == "training-sessions.csv"
     assert len(lines) == len(sessions()) + 1
-    assert lines[1].startswith(f'"{sorted(sessions()["session_id"])[0]}",')  # text quoted
+    first = sessions().sort_values("session_id").iloc[0]
+    # The run's name, then its id: text quoted.
+    assert lines[1].startswith(f'"{first["run_name"]}","{first["session_id"]}",')
 
 
 @pytest.mark.parametrize(

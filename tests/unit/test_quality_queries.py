@@ -10,6 +10,7 @@ import pytest
 from dashboard import create_app
 from dashboard.analysis.quality import DEFAULT_THRESHOLDS, Threshold, quality_thresholds
 from dashboard.data import quality, queries
+from dashboard.data.cache import cache
 from dashboard.data.filters import Window
 from dashboard.data.sources import SimulatorSource, Snapshot
 from simulator.features import DRIFT_DAYS
@@ -246,3 +247,56 @@ def test_all_models_weights_model_types_by_their_training_samples():
     daily = quality.quality_daily("7d", "all").set_index("date")
     assert daily.loc[day, "label_accuracy"] == pytest.approx(expected)
     assert daily.loc[day, "label_accuracy"] != pytest.approx(that_day["label_accuracy"].mean())
+
+
+def test_a_new_generation_with_the_same_samples_keeps_the_drift_report():
+    # Every refresh publishes a generation (new alerts); the samples arrive once a day.
+    current, reference = days_back(20, 26), days_back(27, 33)
+    first = quality.drift_report("threat_detection", current, reference)
+    with (
+        mock.patch.object(quality, "key", return_value="a later generation"),
+        mock.patch.object(quality, "feature_drift", wraps=quality.feature_drift) as spy,
+    ):
+        again = quality.drift_report("threat_detection", current, reference)
+        shares = quality.feature_distribution("threat_detection", "severity", current, reference)
+    assert spy.call_count == 0, "the report was computed again for the same samples"
+    pd.testing.assert_frame_equal(first.features, again.features)
+    assert shares["reference_shares"]
+
+
+def test_windows_that_hold_the_same_sample_days_share_one_report():
+    # A range ending 'now' moves every refresh but holds the same days until midnight.
+    current = days_back(0, 6)
+    later = Window(current.start, current.end - pd.Timedelta(hours=5))
+    reference = days_back(7, 13)
+    first = quality.drift_report("all", current, reference)
+    with mock.patch.object(quality, "feature_drift", wraps=quality.feature_drift) as spy:
+        again = quality.drift_report("all", later, reference)
+    assert spy.call_count == 0
+    assert again.current_days == first.current_days
+
+
+def test_a_feature_with_more_samples_than_the_cap_is_tested_on_a_fixed_sample():
+    current, reference = days_back(0, 29), days_back(30, 59)
+    whole = quality.drift_report("all", current, reference).features.set_index("feature")
+    cache.clear()
+    try:
+        with mock.patch.object(quality, "DRIFT_SAMPLE_MAX", 2_000):
+            capped = quality.drift_report("all", current, reference)
+            cache.clear()
+            again = quality.drift_report("all", current, reference)
+    finally:
+        cache.clear()
+    sampled = capped.features.set_index("feature")
+    pd.testing.assert_frame_equal(capped.features, again.features)  # the same sample each time
+    assert sampled["drifted"].equals(whole["drifted"])
+    assert (sampled[["n_reference", "n_current"]] == whole[["n_reference", "n_current"]]).all(None)
+    tested_on_sample = sampled["note"].str.contains("sampled values")
+    assert tested_on_sample.any() and (~tested_on_sample).any()
+    # continuous features: a sample of about the cap, statistics close to the whole's
+    close = (sampled.loc[tested_on_sample, "psi"] - whole.loc[tested_on_sample, "psi"]).abs()
+    assert (close < 0.05).all(), close
+    # features of few distinct values (categories, counts) are counted whole: exact
+    exact = ~tested_on_sample
+    pd.testing.assert_series_equal(sampled.loc[exact, "statistic"], whole.loc[exact, "statistic"])
+    assert "severity" in sampled.index[exact]

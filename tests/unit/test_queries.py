@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from dashboard.data import quality, queries
+from dashboard.data.cache import cache
 from dashboard.data.filters import Window, window_for
 from dashboard.domain import MODEL_LABELS, TIME_RANGES
 from simulator.schema import MODEL_TYPES
@@ -233,3 +234,22 @@ def test_open_alerts_count_as_waiting_in_the_current_response_time():
     levels = np.concatenate([[1.0], curve.surv_prob])
     area = float(np.sum(np.diff(np.minimum(times, durations.max())) * levels))
     assert change.loc["response_min", "current"] == pytest.approx(area)
+
+
+def test_a_fleet_too_large_for_its_buckets_gets_whole_half_hours_that_fit_the_chart():
+    fine = queries.resource_trends("7d", "all")
+    gpus = fine["gpu_id"].nunique()
+    cache.clear()
+    try:
+        with mock.patch.object(queries, "GPU_TREND_CELLS", gpus * 100):
+            bucket = queries.gpu_trend_bucket("7d")
+            coarse = queries.resource_trends("7d", "all")
+    finally:
+        cache.clear()
+    assert queries.gpu_trend_bucket("7d") == pd.Timedelta("10min")  # the range's own
+    assert bucket % pd.Timedelta("30min") == pd.Timedelta(0) and bucket > pd.Timedelta("1h")
+    assert len(coarse) <= gpus * 100 < len(fine)
+    assert set(coarse["gpu_id"]) == set(fine["gpu_id"])
+    # the same GPU-minutes, summed into wider buckets
+    gap = coarse["bucket"].drop_duplicates().diff().dropna()
+    assert (gap % bucket == pd.Timedelta(0)).all()

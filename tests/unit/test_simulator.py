@@ -216,6 +216,14 @@ def test_ids_are_unique(tables):
     assert tables["experiments"]["experiment_id"].str.fullmatch(r"EXP-\d{3}").all()
 
 
+def test_sessions_have_readable_run_names_ending_in_their_number(tables):
+    sessions = tables["training_sessions"]
+    names = sessions["run_name"].astype(str)
+    assert names.str.fullmatch(r"[a-z]+-[a-z]+-\d{4}").all()
+    assert (names.str[-4:] == sessions["session_id"].astype(str).str[-4:]).all()
+    assert names.str.rsplit("-", n=1).str[0].nunique() > 50  # many word pairs, not one
+
+
 def test_version_labels_are_the_releases(tables):
     releases = set(tables["model_versions"]["version"])
     for name in ("training_sessions", "alerts", "experiment_alerts"):

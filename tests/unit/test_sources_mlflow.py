@@ -75,7 +75,9 @@ def store(tmp_path_factory) -> TestStore:
 
     threat = client.create_experiment("Threat Detection")
     start = FIXED_NOW - pd.Timedelta(hours=6)
-    run = client.create_run(threat, start_time=ms(start), tags={"model_version": "v5.2.1"})
+    run = client.create_run(
+        threat, start_time=ms(start), run_name="orca-sentinel-17", tags={"model_version": "v5.2.1"}
+    )
     client.log_param(run.info.run_id, "epochs", "4")
     client.log_param(run.info.run_id, "num_samples", "1200000")
     log_training(client, run.info.run_id, start, STEPS)
@@ -86,6 +88,7 @@ def store(tmp_path_factory) -> TestStore:
     run = client.create_run(
         threat,
         start_time=ms(start),
+        run_name="lynx-warden-3",
         tags={"model_version": "v5.3.0", "failure_reason": "CUDA out of memory"},
     )
     log_training(client, run.info.run_id, start, 10)
@@ -101,7 +104,7 @@ def store(tmp_path_factory) -> TestStore:
     runs["aliased"] = run.info.run_id
 
     start = FIXED_NOW - pd.Timedelta(minutes=30)
-    run = client.create_run(filters, start_time=ms(start), tags=tags)
+    run = client.create_run(filters, start_time=ms(start), run_name="heron-beacon-8", tags=tags)
     client.log_param(run.info.run_id, "epochs", "8")
     log_training(client, run.info.run_id, start, 25, gpus=1)
     runs["running"] = run.info.run_id  # never terminated: RUNNING
@@ -118,7 +121,30 @@ def store(tmp_path_factory) -> TestStore:
     client.set_terminated(run.info.run_id, "FINISHED")
     runs["untyped"] = run.info.run_id
 
+    start = FIXED_NOW - pd.Timedelta(hours=20)
+    run = client.create_run(incidents, start_time=ms(start), run_name="calm-otter-1")
+    log_training(client, run.info.run_id, start, 5, gpus=0)
+    client.set_terminated(run.info.run_id, "FINISHED", end_time=ms(start) + 5 * MINUTE_MS)
+    runs["untagged"] = run.info.run_id  # no model_version tag: named by the registry
+
+    register_versions(client, runs)
     return TestStore(uri, runs)
+
+
+def register_versions(client: MlflowClient, runs: dict[str, str]) -> None:
+    """A registry as teams keep one: aliases on one model, a legacy stage on another."""
+    client.create_registered_model("soc-threat-detection")
+    for key in ("failed", "finished"):
+        client.create_model_version(
+            "soc-threat-detection", f"runs:/{runs[key]}/model", run_id=runs[key]
+        )
+    client.set_registered_model_alias("soc-threat-detection", "champion", "2")  # v5.2.1
+    client.set_registered_model_alias("soc-threat-detection", "challenger", "1")  # v5.3.0
+    client.create_registered_model("incident-classifier")
+    version = client.create_model_version(
+        "incident-classifier", f"runs:/{runs['untagged']}/model", run_id=runs["untagged"]
+    )
+    client.transition_model_version_stage("incident-classifier", version.version, "Archived")
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +168,9 @@ def sessions(snapshot) -> pd.DataFrame:
 
 
 def test_each_run_of_a_known_model_type_is_a_session(snapshot, sessions, runs):
+    assert sessions.at[runs["finished"], "run_name"] == "orca-sentinel-17"
+    assert sessions.at[runs["failed"], "run_name"] == "lynx-warden-3"
+    assert sessions["run_name"].notna().all()  # MLflow names every run, given a name or not
     assert set(sessions.index) == {runs[key] for key in runs if key != "untyped"}
     assert sessions["started_at"].is_monotonic_increasing
     assert snapshot.problems == ()
@@ -243,7 +272,7 @@ def mlflow_app(store_uri):
 def test_query_layer_shows_the_runs_curves_and_gpus(mlflow_app, runs):
     with mlflow_app.server.app_context():
         sessions = queries.sessions_in_range("24h", "all")
-        assert len(sessions) == 5
+        assert len(sessions) == 6
         assert queries.active_sessions()["session_id"].tolist() == [runs["running"]]
         curves = queries.session_metrics(runs["finished"])
         assert len(curves[curves["metric"] == "val_accuracy"]) == STEPS
@@ -256,14 +285,14 @@ def test_tables_mlflow_lacks_raise_missing_table_with_a_hint(mlflow_app, store_u
     with mlflow_app.server.app_context():
         with pytest.raises(MissingTable, match=f"mlflow:{store_uri};DIR"):
             queries.alerts_in_range("24h", "all")
-        with pytest.raises(MissingTable):
-            queries.current_version()
+        with pytest.raises(MissingTable, match="no experiments table"):
+            queries.experiments()
 
 
 def test_training_drill_down_shows_a_run_its_status_and_curves(mlflow_app, runs):
     with mlflow_app.server.app_context():
         title, curves, gpu = training.session_detail([{"session_id": runs["failed"]}], [])
-        assert "failed: CUDA out of memory" in title and "Threat Detection" in title
+        assert "failed: CUDA out of memory" in title[0] and "Threat Detection" in title[0]
         assert sum(len(trace.x) for trace in curves.data) == 4 * 10
         assert sum(len(trace.x) for trace in gpu.data) > 0
 
@@ -291,8 +320,9 @@ def test_training_page_lists_the_mlflow_runs_with_their_statuses(combined_app, r
         runs["aliased"]: "completed",
         runs["running"]: "active",
         runs["killed"]: "failed",
+        runs["untagged"]: "completed",
     }
-    assert "2 completed · 2 failed" in str(cards[0])
+    assert "3 completed · 2 failed" in str(cards[0])
     assert sum(len(trace.x) for trace in accuracy.data if trace.x is not None) > 0
 
 
@@ -300,7 +330,7 @@ def test_overview_lists_the_last_runs(combined_app, runs):
     with combined_app.server.app_context():
         rows = overview.last_sessions("24h", "all")
     assert rows[0]["session_id"] == runs["running"]
-    assert len(rows) == 5
+    assert len(rows) == 6
 
 
 def test_an_unreachable_tracking_server_fails_fast_with_the_reason():
@@ -328,3 +358,116 @@ def test_a_run_breaking_the_contract_names_the_run_and_column(tmp_path):
         f"MLflow {uri} (training_sessions), column train_accuracy: 1 value(s) not a fraction "
         f"within 0..1 (e.g. run {run.info.run_id}: 87.5)"
     )
+
+
+# Run names, the Model Registry, and how the pages name runs
+
+
+def test_registry_versions_become_model_versions_with_mapped_statuses(snapshot, runs):
+    versions = snapshot.tables["model_versions"].set_index("version")
+    assert versions["status"].to_dict() == {
+        "v5.3.0": "canary",  # challenger; labelled by its run's model_version tag
+        "v5.2.1": "stable",  # champion
+        "incident-classifier v1": "retired",  # legacy stage Archived; its run has no tag
+    }
+    assert (
+        "registered model soc-threat-detection, version 2" in versions.at["v5.2.1", "description"]
+    )
+    assert any("model registry: 3 version(s) of 2 registered model(s)" in n for n in snapshot.notes)
+
+
+def test_a_run_without_a_version_tag_takes_the_label_of_the_version_it_produced(sessions, runs):
+    assert sessions.at[runs["untagged"], "model_version"] == "incident-classifier v1"
+
+
+def test_version_statuses_are_configurable(store_uri):
+    source = MlflowSource(store_uri, ALIASES, version_status={"challenger": "stable"})
+    versions = source.load(FIXED_NOW).tables["model_versions"].set_index("version")
+    assert versions.at["v5.3.0", "status"] == "stable"
+    with pytest.raises(ValueError, match="DASHBOARD_MLFLOW_VERSION_STATUS"):
+        MlflowSource(store_uri, version_status={"champion": "production"})
+
+
+def test_the_overview_version_card_shows_the_registry_champion(mlflow_app):
+    with mlflow_app.server.app_context():
+        cards, live = overview.headline("24h", "all")
+    version_card = str(cards[0])
+    assert "v5.2.1" in version_card and "Latest stable release" in version_card
+    assert "heron-beacon-8" in str(live)  # the running run, by name first
+
+
+def test_the_pages_name_runs_by_name_then_id(mlflow_app, runs):
+    with mlflow_app.server.app_context():
+        rows = session_grid.session_page({"startRow": 0, "endRow": 60}, "24h", "all")["rowData"]
+        title, *_ = training.session_detail([{"session_id": runs["failed"]}], [])
+        by_name = session_grid.session_page(
+            {
+                "startRow": 0,
+                "endRow": 60,
+                "filterModel": {
+                    "run_name": {"filterType": "text", "type": "contains", "filter": "lynx"}
+                },
+            },
+            "24h",
+            "all",
+        )["rowData"]
+        ordered = session_grid.session_page(
+            {"startRow": 0, "endRow": 60, "sortModel": [{"colId": "run_name", "sort": "asc"}]},
+            "24h",
+            "all",
+        )["rowData"]
+    named = {row["session_id"]: row["run_name"] for row in rows}
+    assert named[runs["finished"]] == "orca-sentinel-17"
+    assert title[0].startswith(f"lynx-warden-3 · {runs['failed']} · Threat Detection")
+    assert "· failed ·" in title[0]
+    assert [row["session_id"] for row in by_name] == [runs["failed"]]
+    names = [row["run_name"] for row in ordered]
+    assert names == sorted(names)
+
+
+def test_with_an_mlflow_ui_the_drill_down_links_to_the_run(store_uri, runs):
+    source = source_from_setting(f"mlflow:{store_uri}", SEED, 1, ALIASES)
+    app = create_app(
+        testing_config(
+            DATA_SOURCE_OBJECT=FixedTimeSource(source, FIXED_NOW),
+            MLFLOW_UI_URL="http://mlflow.internal:5000/",
+        )
+    )
+    with app.server.app_context():
+        title, *_ = training.session_detail([{"session_id": runs["finished"]}], [])
+    link = title[-1]
+    assert link.href == f"http://mlflow.internal:5000/#/runs/{runs['finished']}"
+    assert "Open in MLflow" in str(link.children)
+
+
+def test_a_store_whose_registry_cannot_be_read_still_serves_its_runs(store_uri, monkeypatch):
+    from mlflow.exceptions import MlflowException
+
+    source = MlflowSource(store_uri, ALIASES)
+
+    def unsupported(**_arguments):
+        raise MlflowException("Model Registry is not supported on this store")
+
+    monkeypatch.setattr(source.client, "search_model_versions", unsupported)
+    snapshot = source.load(FIXED_NOW)
+    assert "model_versions" in snapshot.missing
+    assert len(snapshot.tables["training_sessions"]) == 6
+    assert any("model registry: not read" in note for note in snapshot.notes)
+    assert "mlflow.register_model" in snapshot.hints["model_versions"]
+
+
+def test_a_registry_without_aliases_or_stages_counts_its_newest_version_stable(tmp_path):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.create_experiment("threat_detection")
+    run_ids = []
+    for hours, version in ((5, "v1.0.0"), (2, "v1.1.0")):
+        start = ms(FIXED_NOW - pd.Timedelta(hours=hours))
+        run = client.create_run(experiment, start_time=start, tags={"model_version": version})
+        client.set_terminated(run.info.run_id, "FINISHED", end_time=start + 60_000)
+        run_ids.append(run.info.run_id)
+    client.create_registered_model("triage")
+    for run_id in run_ids:
+        client.create_model_version("triage", f"runs:/{run_id}/model", run_id=run_id)
+    versions = MlflowSource(uri).load(FIXED_NOW).tables["model_versions"].set_index("version")
+    assert versions["status"].to_dict() == {"v1.0.0": "retired", "v1.1.0": "stable"}

@@ -62,6 +62,18 @@ def test_a_missing_column_names_the_file_and_column(sample, tmp_path, fmt):
     assert problem.startswith(f"alerts.{fmt}, column escalated: missing column (the file has:")
 
 
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_sessions_written_before_run_names_are_read_unnamed(sample, tmp_path, fmt):
+    path = tmp_path / f"training_sessions.{fmt}"
+    older = sample["training_sessions"].drop(columns="run_name")
+    older.to_csv(path, index=False) if fmt == "csv" else older.to_parquet(path, index=False)
+    frame, problems = read_table_file(path, "training_sessions")
+    assert problems == []
+    assert list(frame.columns) == list(TABLES["training_sessions"])
+    assert frame["run_name"].isna().all()
+    assert frame["session_id"].tolist() == older["session_id"].tolist()
+
+
 def test_text_in_a_count_column_is_a_wrong_type_with_its_line(sample, tmp_path):
     frame = sessions_as_text(sample)
     frame.loc[[2, 5], "samples"] = ["lots", "1.5"]

@@ -7,6 +7,8 @@
   `python -m simulator export` (`sources.directory`);
 - `mlflow:<tracking URI>`: training runs from MLflow (`sources.mlflow`);
 - `tensorboard:<log dir>`: training runs from TensorBoard event files (`sources.tensorboard`);
+- `prometheus:<URL>`: GPU telemetry of DCGM exporters from a Prometheus server
+  (`sources.prometheus`);
 - several of these joined by `;` (`mlflow:sqlite:///runs.db;/srv/soc-exports`): each table comes
   from the first of them that holds it (`sources.combined`).
 
@@ -20,6 +22,7 @@ from collections.abc import Mapping
 
 from dashboard.data.sources.base import (
     SEPARATOR,
+    GpuClaim,
     MissingTable,
     ReadingSource,
     Snapshot,
@@ -27,11 +30,13 @@ from dashboard.data.sources.base import (
     Tables,
     content_token,
     load,
+    load_history,
     read_source,
     reads,
 )
 from dashboard.data.sources.combined import CombinedSource
 from dashboard.data.sources.simulator import SimulatorSource
+from simulator.incidents import Incident, parse_incidents
 
 SQL_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 
@@ -41,12 +46,30 @@ def is_sql_store(setting: str) -> bool:
     return setting.strip().lower().startswith(SQL_SCHEMES)
 
 
+def source_from_config(setting: str, config: Mapping[str, object]) -> Source:
+    """The source `setting` names, with the options of the app's settings (dashboard.config)."""
+    return source_from_setting(
+        setting,
+        int(config["SIM_SEED"]),
+        int(config["SIM_SCALE"]),
+        config.get("METRIC_ALIASES"),
+        config.get("MODEL_TYPE_MAP"),
+        parse_incidents(config.get("SIM_INCIDENT")),
+        version_status=config.get("MLFLOW_VERSION_STATUS"),
+        prometheus=config.get("PROMETHEUS"),
+    )
+
+
 def source_from_setting(
     setting: str,
     seed: int,
     scale: int,
     metric_aliases: Mapping[str, str] | None = None,
     model_type_map: Mapping[str, str] | None = None,
+    incidents: tuple[Incident, ...] = (),
+    *,
+    version_status: Mapping[str, object] | None = None,
+    prometheus: Mapping[str, object] | None = None,
 ) -> Source:
     """Build the source that `DASHBOARD_DATA_SOURCE` names (ValueError if it cannot be)."""
     setting = setting.strip()
@@ -54,16 +77,31 @@ def source_from_setting(
         parts = [part for part in setting.split(SEPARATOR) if part.strip()]
         return CombinedSource(
             [
-                source_from_setting(part, seed, scale, metric_aliases, model_type_map)
+                source_from_setting(
+                    part,
+                    seed,
+                    scale,
+                    metric_aliases,
+                    model_type_map,
+                    incidents,
+                    version_status=version_status,
+                    prometheus=prometheus,
+                )
                 for part in parts
             ]
         )
     if setting == "simulator":
-        return SimulatorSource(seed, scale)
+        return SimulatorSource(seed, scale, incidents)
     if setting.startswith("mlflow:"):
         from dashboard.data.sources.mlflow import MlflowSource
 
-        return MlflowSource(setting.removeprefix("mlflow:"), metric_aliases, model_type_map)
+        return MlflowSource(
+            setting.removeprefix("mlflow:"), metric_aliases, model_type_map, version_status
+        )
+    if setting.startswith("prometheus:"):
+        from dashboard.data.sources.prometheus import PrometheusSource
+
+        return PrometheusSource(setting.removeprefix("prometheus:"), **dict(prometheus or {}))
     if setting.startswith("tensorboard:"):
         from dashboard.data.sources.tensorboard import TensorBoardSource
 
@@ -80,6 +118,7 @@ def source_from_setting(
 __all__ = [
     "SEPARATOR",
     "CombinedSource",
+    "GpuClaim",
     "MissingTable",
     "ReadingSource",
     "SimulatorSource",
@@ -89,7 +128,9 @@ __all__ = [
     "content_token",
     "is_sql_store",
     "load",
+    "load_history",
     "read_source",
     "reads",
+    "source_from_config",
     "source_from_setting",
 ]

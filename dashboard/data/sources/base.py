@@ -3,8 +3,11 @@
 A source turns where the data lives into contract tables as of a moment. The ingest asks it
 for the rows since the last settled moment (`since`); a source may honour that (the simulator
 returns only its newest rows) or return whole tables (files, MLflow, TensorBoard), and says
-which in the snapshot it returns. Only the ingest reads sources: `load` counts the reads of
-this process, so a test can prove that web workers never read one.
+which in the snapshot it returns. A source whose history is large and generated in slices (the
+simulator) may also offer `read_history(now)`: the same rows as a first read, as snapshots
+of one slice each, which the ingest stores one at a time (or None where one read is better).
+Only the ingest reads sources: `load` counts the reads of this process, so a test can prove
+that web workers never read one.
 
 A source may hold only some tables: asking a snapshot for a missing one raises `MissingTable`,
 which says how to provide it.
@@ -14,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -47,6 +50,18 @@ class Tables(dict):
 
 
 @dataclass(frozen=True)
+class GpuClaim:
+    """A session that names the GPUs it trains on: `gpus` (indices or UUIDs) on `host`, from
+    `start` until `end` (None: still running)."""
+
+    session_id: str
+    host: str
+    gpus: tuple[str, ...]
+    start: pd.Timestamp
+    end: pd.Timestamp | None
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """What one read of a source gave: contract tables as of `as_of`, and where they came from.
 
@@ -58,7 +73,9 @@ class Snapshot:
     (`kept_from`): stored partitions wholly before it are dropped. `hints` says for each
     missing table how to provide it, `problems` lists what broke the contract (a snapshot
     with problems is never published: `load` raises them) and `notes` what was skipped or
-    chosen along the way.
+    chosen along the way. A training source lists the GPUs its sessions claim (`claims`); a
+    telemetry source says which host and GPU each `gpu_id` is (`gpus`: gpu_id, host, gpu,
+    uuid), so that a combined source can attribute GPU time to sessions.
     """
 
     tables: Mapping[str, pd.DataFrame]
@@ -71,6 +88,10 @@ class Snapshot:
     since: pd.Timestamp | None = None
     settled_before: pd.Timestamp | None = None
     kept_from: pd.Timestamp | None = None  # the source keeps no rows before this (retention)
+    claims: tuple[GpuClaim, ...] = ()
+    # A source of one kind of data (GPU telemetry): its hints yield to those of the others.
+    hints_yield: bool = False
+    gpus: pd.DataFrame | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.tables, Tables):
@@ -131,6 +152,24 @@ def load(source: Source, now: pd.Timestamp, since: pd.Timestamp | None = None) -
     if snapshot.problems:
         raise DataValidationError(snapshot.problems)
     return snapshot
+
+
+def load_history(source: Source, now: pd.Timestamp) -> Iterator[Snapshot] | None:
+    """A first read a slice at a time (see the module docstring), each slice checked as
+    `load` checks a read; None when the source reads its history only whole."""
+    read_history = getattr(source, "read_history", None)
+    slices = None if read_history is None else read_history(now)
+    if slices is None:
+        return None
+    reads.add()
+
+    def checked() -> Iterator[Snapshot]:
+        for snapshot in slices:
+            if snapshot.problems:
+                raise DataValidationError(snapshot.problems)
+            yield snapshot
+
+    return checked()
 
 
 def content_token(parts: object) -> str:

@@ -1,10 +1,23 @@
-"""Several sources as one (`mlflow:…;/srv/soc-exports`): each table from the first that holds it."""
+"""Several sources as one (`mlflow:…;/srv/soc-exports`): each table from the first that holds it.
+
+A table one source holds empty (MLflow runs without system metrics have no resource_usage rows)
+comes from the first source that holds rows of it (`mlflow:…;prometheus:…`), if any. GPU time
+is attributed to the sessions that claim it (`dashboard.data.sources.gpu_attribution`).
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from dashboard.data.sources.base import ReadingSource, Snapshot, Source, content_token, read_source
+from dashboard.data.sources.base import (
+    GpuClaim,
+    ReadingSource,
+    Snapshot,
+    Source,
+    content_token,
+    read_source,
+)
+from dashboard.data.sources.gpu_attribution import attribute, with_session_gpu_figures
 from simulator.schema import TABLES
 
 
@@ -23,15 +36,24 @@ class CombinedSource(ReadingSource):
             snapshots = [read_source(part, now) for part in self.parts]
             since = None
         tables: dict[str, pd.DataFrame] = {}
+        held_by: dict[str, Snapshot] = {}
         hints: dict[str, str] = {}
         for name in TABLES:
-            holder = next((snap for snap in snapshots if name in snap.tables), None)
+            holders = [snap for snap in snapshots if name in snap.tables]
+            filled = [snap for snap in holders if len(snap.tables[name])]
+            holder = (filled or holders or [None])[0]
             if holder is not None:
                 tables[name] = holder.tables[name]
+                held_by[name] = holder
             else:
-                ways = [snap.hints.get(name) for snap in snapshots if snap.hints.get(name)]
-                hints[name] = "; or ".join(dict.fromkeys(ways)) or "no source provides it"
+                givers = [snap for snap in snapshots if snap.hints.get(name)]
+                givers = [snap for snap in givers if not snap.hints_yield] or givers
+                ways = dict.fromkeys(snap.hints[name] for snap in givers)
+                hints[name] = "; or ".join(ways) or "no source provides it"
         settled = [snap.settled_before for snap in snapshots]
+        telemetry = held_by.get("resource_usage")
+        claims = [claim for snap in snapshots for claim in snap.claims]
+        unmatched = _attribute_gpu_time(tables, telemetry, claims)
         return Snapshot(
             tables,
             now,
@@ -39,7 +61,26 @@ class CombinedSource(ReadingSource):
             token=content_token([snap.token for snap in snapshots]),
             hints=hints,
             problems=tuple(problem for snap in snapshots for problem in snap.problems),
-            notes=tuple(note for snap in snapshots for note in snap.notes),
+            notes=tuple(note for snap in snapshots for note in snap.notes) + tuple(unmatched),
             since=since,
             settled_before=None if None in settled else min(settled),
+            claims=tuple(claims),
+            gpus=telemetry.gpus if telemetry is not None else None,
         )
+
+
+def _attribute_gpu_time(
+    tables: dict[str, pd.DataFrame], telemetry: Snapshot | None, claims: list[GpuClaim]
+) -> list[str]:
+    """Give the claimed telemetry rows (and sessions' missing GPU figures) to the sessions that
+    claim them, in `tables`; notes on claims that match no GPU."""
+    if telemetry is None or telemetry.gpus is None or not claims:
+        return []
+    tables["resource_usage"], unmatched = attribute(
+        tables["resource_usage"], telemetry.gpus, claims
+    )
+    if "training_sessions" in tables:
+        tables["training_sessions"] = with_session_gpu_figures(
+            tables["training_sessions"], tables["resource_usage"]
+        )
+    return unmatched

@@ -3,7 +3,8 @@
 The URI is anything MLflow's client accepts: a tracking server (`http://mlflow:5000`) or a
 local store (`sqlite:///mlflow.db`). Needs the `mlflow` extra (`pip install .[mlflow]`).
 
-- Each run of each active experiment is a training session; `session_id` is the run id.
+- Each run of each active experiment is a training session; `session_id` is the run id,
+  `run_name` the run's name.
 - Model type: the run's tag `model_type`, else the experiment's name (either may be mapped by
   `DASHBOARD_MODEL_TYPE_MAP`); runs whose model type is none of the four are left out, and
   `check-data` lists them. Model version: the tag `model_version`.
@@ -11,7 +12,11 @@ local store (`sqlite:///mlflow.db`). Needs the `mlflow` extra (`pip install .[ml
   (reason: the tag `failure_reason`, else the MLflow status).
 - Metric histories (every point) -> training_metrics, through the metric aliases; MLflow's
   system metrics -> resource_usage (see `dashboard.data.sources.training_runs`).
-- Only training tables: the others are missing (combine with a directory to add them).
+- The Model Registry's versions -> model_versions (see `dashboard.data.sources.mlflow_registry`).
+- A run that names its host and GPUs (tag or param `gpu_host` and `gpus`, see
+  `dashboard.data.sources.training_runs`) claims those GPUs while it runs: GPU telemetry from
+  Prometheus (`dashboard.data.sources.prometheus`) is attributed to it.
+- Only training tables and versions: the others are missing (combine with a directory).
 
 A finished run is fetched once; only runs that are still active, or changed, are fetched again.
 """
@@ -21,12 +26,14 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
 from dashboard.data.sources.base import ReadingSource, Snapshot
 from dashboard.data.sources.metric_aliases import MetricNames, ModelTypes
+from dashboard.data.sources.mlflow_registry import VersionStatuses, read_registry
 from dashboard.data.sources.training_runs import (
     POINT_COLUMNS,
     Run,
@@ -56,6 +63,12 @@ def sqlite_path(uri: str) -> Path | None:
     return Path(uri.removeprefix("sqlite:///").split("?", 1)[0])
 
 
+def _named(mlflow_run) -> str:
+    """'orca-sentinel-17 (3f9c…)': a run as its users know it, with its id."""
+    info = mlflow_run.info
+    return f"{info.run_name} ({info.run_id})" if info.run_name else info.run_id
+
+
 def _utc(milliseconds: int | None) -> pd.Timestamp | None:
     return None if milliseconds is None else pd.Timestamp(milliseconds, unit="ms", tz="UTC")
 
@@ -68,6 +81,7 @@ class MlflowSource(ReadingSource):
         tracking_uri: str,
         metric_aliases: Mapping[str, str] | None = None,
         model_type_map: Mapping[str, str] | None = None,
+        version_status: Mapping[str, object] | None = None,
     ) -> None:
         self.tracking_uri = tracking_uri.strip()
         if not self.tracking_uri:
@@ -88,6 +102,7 @@ class MlflowSource(ReadingSource):
         self.client = MlflowClient(tracking_uri=self.tracking_uri)
         self.names = MetricNames(metric_aliases)
         self.model_types = ModelTypes(model_type_map)
+        self.statuses = VersionStatuses(version_status)
         self.name = f"MLflow {self.tracking_uri}"
         # run id -> (fingerprint, points) of finished runs already fetched
         self._fetched: dict[str, tuple[object, pd.DataFrame]] = {}
@@ -101,7 +116,7 @@ class MlflowSource(ReadingSource):
             for mlflow_run in self._runs(experiment.experiment_id):
                 run, reason = self._session(mlflow_run, experiment.name)
                 if run is None:
-                    skipped[reason].append(mlflow_run.info.run_id)
+                    skipped[reason].append(_named(mlflow_run))
                     continue
                 fingerprint = self._fingerprint(mlflow_run)
                 fingerprints.append((run.session_id, fingerprint))
@@ -109,18 +124,36 @@ class MlflowSource(ReadingSource):
                 points.append(self._points(mlflow_run, fingerprint))
         seen = {run.session_id for run in runs}
         self._fetched = {key: value for key, value in self._fetched.items() if key in seen}
+        registry = read_registry(
+            self.client, {run.session_id: run.model_version for run in runs}, self.statuses
+        )
+        runs = [
+            replace(run, model_version=registry.label_of_run.get(run.session_id))
+            if run.model_version is None and run.session_id in registry.label_of_run
+            else run
+            for run in runs
+        ]
         return runs_snapshot(
             runs,
             points,
             self.names,
             source=self.name,
             now=now,
-            fingerprints=fingerprints,
+            fingerprints=[*fingerprints, ("registry", registry.fingerprint)],
             hint=self._hint,
-            notes=tuple(left_out("run", ids, reason) for reason, ids in skipped.items()),
+            notes=tuple(left_out("run", ids, reason) for reason, ids in skipped.items())
+            + registry.notes,
+            extra={"model_versions": registry.versions} if len(registry.versions) else {},
         )
 
     def _hint(self, table: str) -> str:
+        if table == "model_versions":
+            return (
+                "the MLflow Model Registry holds no model versions: register the models your "
+                "runs produce (mlflow.register_model) and give versions an alias (champion, "
+                "challenger), or put model_versions.csv in a directory DIR and set "
+                f"DASHBOARD_DATA_SOURCE='mlflow:{self.tracking_uri};DIR'"
+            )
         return (
             f"MLflow holds training runs only; put {table}.parquet or {table}.csv in a "
             f"directory DIR and set DASHBOARD_DATA_SOURCE='mlflow:{self.tracking_uri};DIR'"
@@ -160,6 +193,7 @@ class MlflowSource(ReadingSource):
         return (
             Run(
                 session_id=info.run_id,
+                run_name=info.run_name or None,
                 model_type=model_type,
                 model_version=tags.get("model_version"),
                 status=status,

@@ -5,9 +5,16 @@ EventAccumulator, keeping every point of every scalar (no reservoir sampling), w
 TF2-style (tensor summaries) or PyTorch/TF1-style (simple values).
 
 - Each directory holding `events.out.tfevents.*` files is a session; `session_id` is its path
-  under the log dir (`threat_detection/v5.2.1/run-07`).
+  under the log dir (`threat_detection/v5.2.1/run-07`), `run_name` its folder's name.
+- Keras's layout: a run folder's `train/` and `validation/` subfolders are one session; the
+  validation folder's tags read as `validation/<tag>` (`epoch_accuracy` there is val_accuracy).
+- PyTorch Lightning's layout: `<name>/version_N/` with `hparams.yaml`; its run name is
+  `<name>/version_N`, and its hyperparameters count as parameters (`max_epochs` -> epochs;
+  `model_type`, `model_version` and `run_name` there say those when no folder does; and
+  `gpu_host` and `gpus` claim GPUs, as MLflow runs do).
 - Model type: the first folder on that path that names one (or that `DASHBOARD_MODEL_TYPE_MAP`
-  maps); model version: the folder between it and the run folder, if any. Layout:
+  maps), else the run's `hparams.yaml`; model version: the folder between it and the run
+  folder, if any, else `hparams.yaml`. Layout:
   `LOGDIR/<model type>/[<model version>/]<run>/events.out.tfevents.*`. Runs under no model
   type are left out, and `check-data` lists them.
 - Event files carry no run status: a run whose last point is less than `ACTIVE_MINUTES` old
@@ -19,8 +26,10 @@ TF2-style (tensor summaries) or PyTorch/TF1-style (simple values).
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -37,8 +46,53 @@ from dashboard.data.sources.training_runs import (
 from simulator.schema import MODEL_TYPES
 
 EVENT_FILES = "events.out.tfevents.*"
+HPARAMS = "hparams.yaml"
+# Keras's TensorBoard callback: <run>/train and <run>/validation; the prefix of each folder's tags.
+KERAS_SPLITS = {"train": "", "validation": "validation/"}
+LIGHTNING_VERSION = re.compile(r"^version_\d+$")
 ACTIVE_MINUTES = 15
 MAX_SESSION_ID = 64
+
+
+def run_folders(event_dirs: list[Path], log_dir: Path) -> dict[Path, list[tuple[Path, str]]]:
+    """Each run folder with its folders of event files and their tags' prefix: Keras's
+    `train/` and `validation/` belong to the folder above them."""
+    folders: dict[Path, list[tuple[Path, str]]] = defaultdict(list)
+    for event_dir in event_dirs:
+        if event_dir.name in KERAS_SPLITS and event_dir != log_dir:
+            folders[event_dir.parent].append((event_dir, KERAS_SPLITS[event_dir.name]))
+        else:
+            folders[event_dir].append((event_dir, ""))
+    return dict(sorted(folders.items()))
+
+
+def read_hparams(path: Path) -> dict[str, str]:
+    """A run's `hparams.yaml` (PyTorch Lightning) as flat text parameters; {} if none or bad."""
+    if not path.is_file():
+        return {}
+    import yaml
+
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError, OSError):
+        return {}
+    if not isinstance(loaded, dict):
+        return {}
+    return {
+        str(key): str(value)
+        for key, value in loaded.items()
+        if isinstance(value, str | int | float) and not isinstance(value, bool)
+    }
+
+
+def run_name_of(run_dir: Path, hparams: Mapping[str, str]) -> str:
+    """What people call a run: hparams' `run_name`, else `<name>/version_N` for a Lightning
+    version folder, else the run folder's name."""
+    if hparams.get("run_name"):
+        return hparams["run_name"]
+    if LIGHTNING_VERSION.match(run_dir.name):
+        return f"{run_dir.parent.name}/{run_dir.name}"
+    return run_dir.name
 
 
 def session_id_of(relative: str) -> str:
@@ -84,28 +138,34 @@ class TensorBoardSource(ReadingSource):
         points: list[pd.DataFrame] = [empty_points()]
         skipped: dict[str, list[str]] = defaultdict(list)
         fingerprints = []
-        run_dirs = sorted({path.parent for path in self.log_dir.rglob(EVENT_FILES)})
-        for run_dir in run_dirs:
+        event_dirs = sorted({path.parent for path in self.log_dir.rglob(EVENT_FILES)})
+        folders = run_folders(event_dirs, self.log_dir)
+        for run_dir, splits in folders.items():
             relative = run_dir.relative_to(self.log_dir).as_posix()
             parts = run_dir.relative_to(self.log_dir).parts or (self.log_dir.name,)
-            found = self._model_type(parts)
+            hparams = read_hparams(run_dir / HPARAMS)
+            found = self._model_type(parts, hparams)
             if found is None:
                 skipped["no folder on the path names a model type"].append(relative)
                 continue
             model_type, version = found
-            fingerprint = tuple(
-                (path.name, path.stat().st_size, path.stat().st_mtime_ns)
-                for path in sorted(run_dir.glob(EVENT_FILES))
-            )
-            fingerprints.append((relative, fingerprint))
-            first_event, run_points = self._points(run_dir, session_id_of(relative), fingerprint)
-            points.append(run_points)
-            runs.append(
-                self._session(
-                    session_id_of(relative), model_type, version, first_event, run_points, now
+            session_id = session_id_of(relative)
+            first_events, run_points = [], [empty_points()]
+            for event_dir, prefix in splits:
+                fingerprint = tuple(
+                    (path.name, path.stat().st_size, path.stat().st_mtime_ns)
+                    for path in sorted(event_dir.glob(EVENT_FILES))
                 )
-            )
-        self._read = {path: value for path, value in self._read.items() if path in run_dirs}
+                fingerprints.append((event_dir.relative_to(self.log_dir).as_posix(), fingerprint))
+                first_event, split_points = self._points(event_dir, session_id, fingerprint)
+                first_events.append(first_event)
+                run_points.append(split_points.assign(key=prefix + split_points["key"]))
+            merged = pd.concat(run_points, ignore_index=True)
+            points.append(merged)
+            run = self._session(session_id, model_type, version, min(first_events), merged, now)
+            runs.append(replace(run, run_name=run_name_of(run_dir, hparams), params=hparams))
+        kept = {event_dir for splits in folders.values() for event_dir, _ in splits}
+        self._read = {path: value for path, value in self._read.items() if path in kept}
         return runs_snapshot(
             runs,
             points,
@@ -119,7 +179,8 @@ class TensorBoardSource(ReadingSource):
                     "run folder",
                     paths,
                     f"{reason} ({', '.join(MODEL_TYPES)}); "
-                    "use LOGDIR/<model type>/[<version>/]<run> or DASHBOARD_MODEL_TYPE_MAP",
+                    "use LOGDIR/<model type>/[<version>/]<run>, DASHBOARD_MODEL_TYPE_MAP or "
+                    "model_type in the run's hparams.yaml",
                 )
                 for reason, paths in skipped.items()
             ),
@@ -131,13 +192,17 @@ class TensorBoardSource(ReadingSource):
             f"a directory DIR and set DASHBOARD_DATA_SOURCE='tensorboard:{self.log_dir};DIR'"
         )
 
-    def _model_type(self, parts: tuple[str, ...]) -> tuple[str, str | None] | None:
+    def _model_type(
+        self, parts: tuple[str, ...], hparams: Mapping[str, str]
+    ) -> tuple[str, str | None] | None:
         for index, part in enumerate(parts):
             model_type = self.model_types.resolve(part)
             if model_type is not None:
                 between = parts[index + 1 : -1]
-                return model_type, between[0] if between else None
-        return None
+                version = between[0] if between else hparams.get("model_version")
+                return model_type, version
+        model_type = self.model_types.resolve(hparams.get("model_type", ""))
+        return None if model_type is None else (model_type, hparams.get("model_version"))
 
     def _points(
         self, run_dir: Path, session_id: str, fingerprint: object

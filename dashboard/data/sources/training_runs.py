@@ -10,7 +10,10 @@ step, timestamp, value), and this module builds from them:
   `system/system_memory_usage_megabytes` (-> host GB), one row per sample and GPU;
 - training_sessions: one row per run; last values from each metric's last point, GPU mean and
   peak from its resource rows, samples and epochs from a parameter or tag, else a metric, else
-  the highest `epoch` logged (0 when nothing says).
+  the highest `epoch` logged (0 when nothing says);
+- GPU claims: a run whose parameters or tags name `gpu_host` (the host the GPU exporter
+  reports) and `gpus` (comma-separated GPU indices or UUIDs) holds those GPUs while it runs
+  (see `dashboard.data.sources.gpu_attribution`).
 
 MLflow's megabytes are 10^6 bytes (it divides by 1e6), so GB here are 10^9 bytes.
 """
@@ -23,7 +26,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from dashboard.data.sources.base import Snapshot, content_token
+from dashboard.data.sources.base import GpuClaim, Snapshot, content_token
 from dashboard.data.sources.metric_aliases import MetricNames
 from dashboard.data.sources.validation import Problem, validate_table
 from simulator.schema import TABLES
@@ -36,6 +39,7 @@ GPU_KEY = (
 HOST_MEMORY_KEY = "system/system_memory_usage_megabytes"
 MEGABYTES_PER_GB = 1000.0
 LAST_VALUES = ("train_accuracy", "val_accuracy", "train_loss", "val_loss")
+HOST_KEY, GPUS_KEY = "gpu_host", "gpus"
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class Run:
     ended_at: pd.Timestamp | None
     failure_reason: str | None = None
     params: Mapping[str, str] = field(default_factory=dict)
+    run_name: str | None = None  # what people call it: MLflow's run name, the run folder
 
 
 def empty_points() -> pd.DataFrame:
@@ -87,6 +92,8 @@ def validated_tables(
     for table, frame in tables.items():
 
         def run_of(row: object, frame: pd.DataFrame = frame) -> str:
+            if "session_id" not in frame.columns:
+                return f"version {frame.at[row, 'version']}"
             return f"run {frame.at[row, 'session_id']}"
 
         result, table_problems = validate_table(table, frame, f"{where} ({table})", run_of)
@@ -94,6 +101,15 @@ def validated_tables(
         if result is not None:
             checked[table] = result
     return checked, problems
+
+
+def claims_of(run: Run) -> list[GpuClaim]:
+    """The GPUs a run names (`gpu_host` and `gpus`, parameters or tags), held while it runs."""
+    host = (run.params.get(HOST_KEY) or "").strip()
+    gpus = tuple(gpu.strip() for gpu in (run.params.get(GPUS_KEY) or "").split(",") if gpu.strip())
+    if not host or not gpus:
+        return []
+    return [GpuClaim(run.session_id, host, gpus, run.started_at, run.ended_at)]
 
 
 def left_out(noun: str, names: list[str], why: str) -> str:
@@ -112,10 +128,11 @@ def runs_snapshot(
     fingerprints: list[tuple[str, object]],
     hint: Callable[[str], str],
     notes: tuple[str, ...],
+    extra: Mapping[str, pd.DataFrame] | None = None,
 ) -> Snapshot:
-    """The snapshot of a training-run source: its runs' tables, checked against the contract,
-    with a hint for each table such a source does not hold."""
-    tables = build_tables(runs, pd.concat(points, ignore_index=True), names)
+    """The snapshot of a training-run source: its runs' tables (and `extra` tables it read),
+    checked against the contract, with a hint for each table such a source does not hold."""
+    tables = {**build_tables(runs, pd.concat(points, ignore_index=True), names), **(extra or {})}
     checked, problems = validated_tables(tables, source)
     return Snapshot(
         checked,
@@ -125,6 +142,7 @@ def runs_snapshot(
         hints={name: hint(name) for name in TABLES if name not in tables},
         problems=tuple(problems),
         notes=notes,
+        claims=tuple(claim for run in runs for claim in claims_of(run)),
     )
 
 
@@ -214,6 +232,7 @@ def _sessions(
         rows.append(
             {
                 "session_id": run.session_id,
+                "run_name": run.run_name,
                 "model_type": run.model_type,
                 "model_version": run.model_version,
                 "started_at": run.started_at,
@@ -248,6 +267,7 @@ RESOURCE_COLUMNS = [
 ]
 SESSION_COLUMNS = [
     "session_id",
+    "run_name",
     "model_type",
     "model_version",
     "started_at",

@@ -38,10 +38,12 @@ EXAMPLES = 3
 # Columns that may be empty besides measurements (float columns), which may always be.
 OPTIONAL: dict[str, set[str]] = {
     "model_versions": {"description"},
-    "training_sessions": {"model_version", "ended_at", "failure_reason"},
+    "training_sessions": {"run_name", "model_version", "ended_at", "failure_reason"},
     "resource_usage": {"session_id"},
     "experiments": {"model_type", "ended_at"},
 }
+# Optional columns a file may leave out altogether (read as empty): added to the contract later.
+MAY_BE_ABSENT: dict[str, set[str]] = {"training_sessions": {"run_name"}}
 ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("model_versions", "status"): VERSION_STATUSES,
     ("training_sessions", "status"): SESSION_STATUSES,
@@ -272,6 +274,10 @@ def validate_table(
     import pandera.errors
 
     columns = TABLES[table]
+    absent = [column for column in MAY_BE_ABSENT.get(table, ()) if column not in raw.columns]
+    raw = raw.assign(
+        **{column: pd.Series(pd.NA, index=raw.index, dtype="string") for column in absent}
+    )
     missing = [column for column in columns if column not in raw.columns]
     problems = [
         Problem(
