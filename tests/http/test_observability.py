@@ -138,7 +138,7 @@ def test_an_ingest_that_stopped_publishing_is_said_on_ready_and_in_the_navbar(tm
     assert body["data"]["published_seconds_ago"] >= 600
     assert any("the ingest has stopped" in warning for warning in body["warnings"])
     with app.server.app_context():
-        _updated, warning = data_status(None, "/")
+        _updated, warning = data_status(None)
     assert "has not been refreshed for 10 min" in text_of(warning)
 
 
