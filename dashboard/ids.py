@@ -27,6 +27,7 @@ OVERVIEW, TRAINING, AB_TESTING, DATA_QUALITY, RESOURCES, NOT_FOUND = (
     "rs",
     "nf",
 )
+PAGE_PREFIXES = (OVERVIEW, TRAINING, AB_TESTING, DATA_QUALITY, RESOURCES, NOT_FOUND)
 PAGE_FILTERS = ("range", "model", "tick")
 
 
@@ -35,15 +36,30 @@ def page_slot(prefix: str) -> str:
     return f"page-{prefix}"
 
 
+SEEN_SUFFIX = "-seen"
+
+
 def seen(section_id: str) -> str:
     """'tr-detail-seen': whether a section below the fold has come into view (drawn once it
     has: components/layout.py when_seen)."""
-    return f"{section_id}-seen"
+    return f"{section_id}{SEEN_SUFFIX}"
 
 
 def page_filter(prefix: str, name: str) -> str:
     """'page-tr-range': a global filter's value (range, model, tick) the page last showed."""
     return f"page-{prefix}-{name}"
+
+
+def is_page_filter(component_id: str) -> bool:
+    return any(
+        component_id == page_filter(prefix, name)
+        for prefix in PAGE_PREFIXES
+        for name in PAGE_FILTERS
+    )
+
+
+def is_seen(component_id: str) -> bool:
+    return component_id.endswith(SEEN_SUFFIX)
 
 
 # Overview

@@ -11,6 +11,7 @@ from dash import Dash, Input, Output, State, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import ids
+from dashboard.callbacks.figure_updates import data_triggers, only_data_changed, partial_answer
 from dashboard.components.theme import empty_figure
 from dashboard.data.sources import MissingTable
 from dashboard.errors import callback_failed
@@ -50,17 +51,19 @@ def page_callback(
     app: Dash, *dependencies: object, **options: object
 ) -> Callable[[Callable], Callable]:
     """Like `server_callback`: registers the function, answering MissingTable with a
-    message."""
+    message, and a chart whose data alone changed with a partial update (figure_updates)."""
     outputs = [dependency for dependency in dependencies if isinstance(dependency, Output)]
+    triggers = data_triggers(dep for dep in dependencies if isinstance(dep, Input))
 
     def register(function: Callable) -> Callable:
         @functools.wraps(function)
         def guarded(*args: object) -> object:
             try:
-                return function(*args)
+                answer = function(*args)
             except MissingTable as missing:
                 answers = missing_table_answers(outputs, missing)
                 return answers[0] if len(outputs) == 1 else tuple(answers)
+            return partial_answer(outputs, answer) if only_data_changed(triggers) else answer
 
         server_callback(app, *dependencies, **options)(guarded)
         return function

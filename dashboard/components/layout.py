@@ -6,6 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard import ids
+from dashboard.components.theme import placeholder_figure
 
 
 def page_header(title: str, description: str) -> html.Div:
@@ -27,9 +28,10 @@ def loading(children: object, target_id: str | None = None) -> dcc.Loading:
 
 
 def chart(graph_id: str, height: int = 340) -> dbc.Card:
-    """A card holding one graph, with a loading state, sized before data arrives."""
+    """A card holding one graph, with a loading state, sized and styled before data arrives."""
     graph = dcc.Graph(
         id=graph_id,
+        figure=placeholder_figure(height),
         config={"displaylogo": False, "responsive": True},
         style={"height": f"{height}px"},
     )

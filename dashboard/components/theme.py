@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -42,6 +44,19 @@ def _register_template() -> None:
 
 
 _register_template()
+
+
+@functools.cache
+def house_template() -> dict:
+    """The template as the browser gets it (plain JSON), the same for every chart."""
+    return go.Figure().to_plotly_json()["layout"]["template"]
+
+
+def placeholder_figure(height: int = 340) -> dict:
+    """What a chart holds before its first answer: no data, the house template. Answers that
+    change only the data leave the template in the browser (callbacks/figure_updates.py), so
+    it is there from the start."""
+    return {"data": [], "layout": {"template": house_template(), "height": height}}
 
 
 def titled(
