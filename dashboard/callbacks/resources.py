@@ -26,7 +26,7 @@ def _resources_view(range_key: str, model: str):
     summary = queries.resource_summary(range_key, model)
     fleet = queries.fleet_trends(range_key, model)
     gpus = 0 if pd.isna(summary["gpus"]) else int(summary["gpus"])
-    subtitle = resource_subtitle(range_key, model, summary)
+    subtitle = resource_subtitle(range_key, model, gpus)
     cards = [
         kpi_card(
             "GPU utilisation while training",
@@ -64,20 +64,20 @@ def resources_per_gpu(range_key: object, model: object, _tick: object = None):
 
 @memoised_view
 def _heatmap_view(range_key: str, model: str):
-    summary = queries.resource_summary(range_key, model)
+    # Not the whole resource_summary: the other worker may be computing it for the charts above.
+    gpus = queries.gpus_in_range(range_key, model)
     trends = queries.resource_trends(range_key, model)
-    subtitle = resource_subtitle(range_key, model, summary, queries.gpu_trend_bucket(range_key))
+    subtitle = resource_subtitle(range_key, model, gpus, queries.gpu_trend_bucket(range_key))
     return gpu_heatmap(trends, subtitle, queries.gpu_names())
 
 
 def resource_subtitle(
-    range_key: str, model: str, summary: pd.Series, bucket: pd.Timedelta | None = None
+    range_key: str, model: str, gpus: int, bucket: pd.Timedelta | None = None
 ) -> str:
     """'All Models · Last 30 Days · 4 GPUs · mean per 30 min' (the range's bucket by default)."""
     bucket = fmt.period(
         pd.Timedelta(queries.RESOURCE_BUCKETS[range_key]) if bucket is None else bucket
     )
-    gpus = 0 if pd.isna(summary["gpus"]) else int(summary["gpus"])
     return f"{scope(range_key, model)} · {gpus} GPUs · mean per {bucket}"
 
 

@@ -708,9 +708,18 @@ def _resource_summary(generation_key: str, range_key: str, model: str) -> pd.Ser
     span = window(range_key)
     fleet = _resource_cells("fleet_cells", span, RESOURCE_STEP)
     sums = _fleet_sums(fleet, model, {}).iloc[0]
-    gpus = _resource_cells("gpu_cells", span, RESOURCE_STEP)
+    return aggregates.resource_summary(sums, gpus_in_range(range_key, model))
+
+
+def gpus_in_range(range_key: str, model: str) -> int:
+    """How many GPUs ran a minute in the range (of the model's sessions, with one selected)."""
+    return _gpus_in_range(key(), validate_range(range_key), validate_model(model))
+
+
+@cache.memoize()
+def _gpus_in_range(generation_key: str, range_key: str, model: str) -> int:
+    gpus = _resource_cells("gpu_cells", window(range_key), RESOURCE_STEP)
     counted = gpus.filter(gpus.rows > 0)
     if model != ALL_MODELS:
         counted = counted.filter(counted.code == model)
-    gpu_count = fetch(counted.aggregate(gpus=counted.gpu_id.nunique()))["gpus"].iloc[0]
-    return aggregates.resource_summary(sums, int(gpu_count))
+    return int(fetch(counted.aggregate(gpus=counted.gpu_id.nunique()))["gpus"].iloc[0])

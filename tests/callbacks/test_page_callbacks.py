@@ -147,6 +147,10 @@ def test_resources_fill_every_output():
     heatmap = resources.resources_per_gpu("24h", "all", None)
     assert len(cards) == 4
     assert trace_points(utilisation) > 0 and trace_points(memory) > 0 and heatmap.data
+    # The heatmap counts its GPUs apart (another worker may be computing the summary): the same.
+    gpus = int(queries.resource_summary("24h", "all")["gpus"])
+    assert gpus > 0 and f" {gpus} GPUs " in heatmap.layout.title.subtitle.text
+    assert f" {gpus} GPUs " in utilisation.layout.title.subtitle.text
     assert session_grid.session_page({"startRow": 0, "endRow": 60}, "24h", "all")["rowData"]
 
 
