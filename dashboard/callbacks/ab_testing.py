@@ -177,7 +177,8 @@ def _comparison_view(chosen: Comparison, model: str, margin: float):
         guardrail_banner(guardrail, chosen.control, chosen.treatment, analysis.always_valid),
         verdict_cards(results, chosen.control, chosen.treatment),
         results_table(results, chosen.control, chosen.treatment),
-        forest_figure(results, f"{subtitle} · {kind}, Holm-adjusted"),
+        # Two lines: one is wider than the chart beside the cumulative one at 1366 px.
+        forest_figure(results, f"{subtitle}<br>{kind}, Holm-adjusted"),
         cumulative_figure(
             effects, subtitle + " · treatment − control up to each day, always-valid intervals"
         ),

@@ -296,7 +296,8 @@ def session_curves_figure(metrics: pd.DataFrame, session_label: str) -> go.Figur
 
 def session_gpu_figure(rows: pd.DataFrame, session_label: str) -> go.Figure:
     """GPU utilisation and memory of one session, per minute."""
-    title = f"GPU during {session_label}"
+    # The label goes below the title: a long one beside the toolbar would be hidden by it.
+    title = "GPU during the session"
     if rows.empty:
         return empty_figure(title, "No GPU samples for this session yet", height=320)
     figure = make_subplots(specs=[[{"secondary_y": True}]])
@@ -333,4 +334,6 @@ def session_gpu_figure(rows: pd.DataFrame, session_label: str) -> go.Figure:
     )
     gpus = ", ".join(str(gpu) for gpu in sorted(rows["gpu_id"].unique()))
     room = {"l": 62, "r": 30, "b": 75}
-    return titled(figure, title, f"GPU {gpus} · per minute", height=320, room=room)
+    return titled(
+        figure, title, f"{session_label} · GPU {gpus} · per minute", height=320, room=room
+    )
