@@ -10,7 +10,7 @@ import pytest
 from dashboard import create_app, ids
 from simulator.__main__ import main as simulator_cli
 from simulator.schema import TABLES
-from tests.browser.test_pages import PAGES, wait_for_chart
+from tests.browser.test_pages import PAGES, click_nav, wait_for_chart
 from tests.conftest import SEED, testing_config
 
 pytestmark = pytest.mark.browser
@@ -67,12 +67,15 @@ def test_a_directory_with_only_training_tables_serves_the_training_page(
     dash_duo.driver.execute_script("window.scrollTo(0, 0);")
     missing = [name for name in TABLES if name not in kept]
     dash_duo.wait_for_text_to_equal(f"#{ids.DATA_SOURCE}", f"Directory · {len(kept)} of 9 tables")
-    dash_duo.find_element(f"#{ids.DATA_SOURCE}").click()
+    # Scrolled to the top and clicked in one go: content still arriving may scroll the page.
+    dash_duo.driver.execute_script(
+        "window.scrollTo(0, 0); arguments[0].click();", dash_duo.find_element(f"#{ids.DATA_SOURCE}")
+    )
     dash_duo.wait_for_contains_text(f"#{ids.DATA_SOURCE_DETAILS}", "alerts missing")
     details = dash_duo.find_element(f"#{ids.DATA_SOURCE_DETAILS}").text
     assert all(f"{name} missing" in details for name in missing)
     # A page whose tables are missing says which one it needs and how to provide it.
-    dash_duo.find_element("a.nav-link[href^='/?']").click()
+    click_nav(dash_duo, "/")
     dash_duo.wait_for_contains_text(f"#{ids.OV_IMPACT}", "This view needs the alerts table")
     assert "alerts.parquet" in dash_duo.find_element(f"#{ids.OV_IMPACT}").text
     assert dash_duo.get_logs() == []
