@@ -59,8 +59,11 @@ def data_triggers(inputs: Iterable[Input]) -> frozenset[str]:
 
 def only_data_changed(triggers: frozenset[str]) -> bool:
     """Whether the running callback was called for `triggers` alone, or for its first call."""
-    triggered = callback_context.triggered_prop_ids
-    return set(triggered) <= triggers
+    try:
+        triggered = set(callback_context.triggered_prop_ids)
+    except (AttributeError, TypeError):  # a forged changedPropIds ([null], [5]): whole figures
+        return False
+    return triggered <= triggers
 
 
 def partial_answer(outputs: Sequence[Output], answer: object) -> object:

@@ -202,3 +202,25 @@ def test_clientside_callbacks_are_not_served(client, post_callback, layouts):
         if callback.clientside:
             response = post_callback(renderer.request_body(callback, layouts))
             assert 400 <= response.status_code < 500, (str(callback), summary(response))
+
+
+@pytest.mark.parametrize("changed", [[None], [5]])
+def test_forged_changed_prop_ids_get_whole_figures_not_a_server_error(client, changed):
+    # Dash's callback context fails on these while telling a partial update from a whole one.
+    body = {
+        "output": "..rs-kpis.children...rs-utilisation-chart.figure...rs-memory-chart.figure..",
+        "outputs": [
+            {"id": "rs-kpis", "property": "children"},
+            {"id": "rs-utilisation-chart", "property": "figure"},
+            {"id": "rs-memory-chart", "property": "figure"},
+        ],
+        "inputs": [
+            {"id": "page-rs-range", "property": "data", "value": "7d"},
+            {"id": "page-rs-model", "property": "data", "value": "all"},
+            {"id": "page-rs-tick", "property": "data", "value": 0},
+        ],
+        "changedPropIds": changed,
+    }
+    response = client.post("/_dash-update-component", json=body)
+    assert response.status_code == 200
+    assert "__dash_patch_update" not in response.get_data(as_text=True)

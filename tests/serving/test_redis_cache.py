@@ -64,7 +64,8 @@ def kpis_body(host_a) -> dict:
     body = renderer.request_body(callback, layouts)
     # A range the master's warm-up (callbacks.warmup) does not draw: the first request computes.
     for argument in body["inputs"]:
-        if argument.get("id") == ids.RANGE:
+        # The page's own store of the range (callbacks/router.py), which its callbacks take.
+        if argument.get("id") in (ids.RANGE, ids.page_filter(ids.OVERVIEW, "range")):
             argument["value"] = "7d"
     return body
 
