@@ -9,18 +9,18 @@ from dashboard import ids
 from dashboard.callbacks.guard import server_callback
 from dashboard.components.alert_badge import alert_badge
 from dashboard.conditions import Condition, conditions_of
-from dashboard.data.health import model_health
+from dashboard.data.health import PENDING_HINT, model_health
 from dashboard.data.sources import MissingTable
 from dashboard.data.store import store
 
 
-def holding_conditions() -> list[Condition] | None:
-    """The conditions that hold now, from the figures /metrics exports; None before data."""
-    try:
-        # Workers start with the master's figures; a worker without any waits for its first.
-        health = model_health(wait=True)
-    except MissingTable:
-        return None
+def holding_conditions() -> list[Condition]:
+    """The conditions that hold now, from the figures /metrics exports.
+
+    MissingTable before the first data, and while a worker computes its first figures in the
+    background (a worker forked before the master had any): the badge never waits the
+    seconds they take (20 s at scale 100), it says they are being checked."""
+    health = model_health()
     status = store.status()
     checked = status["checked_at"]
     checked_at = None if checked is None else pd.Timestamp(checked)
@@ -28,7 +28,10 @@ def holding_conditions() -> list[Condition] | None:
 
 
 def badge(_tick: object, _pathname: object):
-    return alert_badge(holding_conditions())
+    try:
+        return alert_badge(holding_conditions())
+    except MissingTable as missing:
+        return alert_badge(None, checking=missing.hint == PENDING_HINT)
 
 
 def register(app: Dash) -> None:
