@@ -27,17 +27,21 @@ def holding_conditions() -> list[Condition]:
     return conditions_of(health, checked_at, status["age_seconds"])
 
 
-def badge(_tick: object, _pathname: object):
+def badge(_tick: object, _pathname: object, _retry: object = None):
+    """The badge, and whether to ask again shortly (while the figures are being computed)."""
     try:
-        return alert_badge(holding_conditions())
+        return alert_badge(holding_conditions()), True
     except MissingTable as missing:
-        return alert_badge(None, checking=missing.hint == PENDING_HINT)
+        checking = missing.hint == PENDING_HINT
+        return alert_badge(None, checking=checking), not checking
 
 
 def register(app: Dash) -> None:
     server_callback(
         app,
         Output(ids.ALERT_BADGE, "children"),
+        Output(ids.ALERT_BADGE_RETRY, "disabled"),
         Input(ids.REFRESH, "n_intervals"),
         Input(ids.URL, "pathname"),
+        Input(ids.ALERT_BADGE_RETRY, "n_intervals"),
     )(badge)

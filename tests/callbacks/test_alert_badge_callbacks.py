@@ -29,8 +29,8 @@ def test_the_badge_lists_every_condition_that_holds_with_its_link():
     held = badge_callbacks.holding_conditions()
     # The test data is pinned days in the past, so its active sessions have long gone silent.
     assert "TrainingStale" in {condition.alert for condition in held}
-    menu = badge_callbacks.badge(None, "/")
-    assert isinstance(menu, dbc.DropdownMenu)
+    menu, retry_disabled = badge_callbacks.badge(None, "/")
+    assert isinstance(menu, dbc.DropdownMenu) and retry_disabled
     items = menu_items(menu)
     assert sorted((text_of(item), item.href) for item in items) == sorted(
         (condition.summary, condition.href) for condition in held
@@ -61,12 +61,13 @@ def test_no_condition_and_no_data_yet_say_so():
 def test_a_worker_without_figures_answers_at_once_and_lists_them_once_computed():
     app = create_app(testing_config())  # a new app: no figures computed yet
     with app.server.test_request_context("/"):
-        first = badge_callbacks.badge(None, "/")  # starts their computation, does not wait
-        assert text_of(first) == "Alerts: being checked"
+        # the first call starts their computation, does not wait, and asks to be called again
+        first, retry_disabled = badge_callbacks.badge(None, "/")
+        assert text_of(first) == "Alerts: being checked" and not retry_disabled
 
         def listed() -> object:
-            shown = badge_callbacks.badge(None, "/")
-            return shown if isinstance(shown, dbc.DropdownMenu) else None
+            shown, retry_disabled = badge_callbacks.badge(None, "/", 1)
+            return shown if isinstance(shown, dbc.DropdownMenu) and retry_disabled else None
 
         menu = wait_for(listed, 60, "the badge never listed the conditions", interval=0.2)
     assert "alert" in text_of(menu.label[1])
