@@ -13,6 +13,7 @@ DATA_WARNING = "data-warning"
 DATA_SOURCE = "data-source"
 DATA_SOURCE_DETAILS = "data-source-details"  # popover: rows per table, missing tables, age
 ALERT_BADGE = "alert-badge"  # the alerting conditions that hold now (callbacks.alert_badge)
+ALERT_BADGE_RETRY = "alert-badge-retry"  # asks again while the figures are being computed
 
 # Pages: each is drawn into a slot of its own the first time it is shown, then shown or hidden
 # (callbacks/router.py). The prefixes name each page's slot and the filters its callbacks see,

@@ -26,7 +26,10 @@ class ResponseTimeEstimate(TypedDict):
 
 
 def response_time_estimate(
-    durations: ArrayLike, answered: ArrayLike, horizon: float | None = None
+    durations: ArrayLike,
+    answered: ArrayLike,
+    horizon: float | None = None,
+    counts: ArrayLike | None = None,
 ) -> ResponseTimeEstimate:
     """Median and restricted mean response time of alerts, open ones included.
 
@@ -40,7 +43,10 @@ def response_time_estimate(
       time, horizon). It always exists, and with no open alert and the default horizon it is
       the plain mean. ``horizon`` defaults to the longest duration.
 
-    Durations must be finite and non-negative; with no alert every estimate is NaN.
+    ``counts[i]``, when given, is how many alerts share duration i and state (a table of
+    distinct durations, as an engine's GROUP BY returns it): the estimate equals that of the
+    alerts listed one by one. Durations must be finite and non-negative, counts positive
+    integers; with no alert every estimate is NaN.
     """
     times = np.asarray(durations, dtype=float)
     events = np.asarray(answered)
@@ -52,7 +58,8 @@ def response_time_estimate(
         if not np.all(np.isin(events, (0, 1))):
             raise ValueError("answered must hold booleans (or 0/1)")
         events = events.astype(bool)
-    n, still_open = int(times.size), int((~events).sum())
+    weights = np.ones(times.shape, dtype=np.int64) if counts is None else _counts(counts, times)
+    n, still_open = int(weights.sum()), int(weights[~events].sum())
     if n == 0:
         return ResponseTimeEstimate(
             n=0, open=0, median=math.nan, restricted_mean=math.nan, horizon=math.nan
@@ -65,7 +72,7 @@ def response_time_estimate(
         return ResponseTimeEstimate(
             n=n, open=still_open, median=math.nan, restricted_mean=limit, horizon=limit
         )
-    curve = SurvfuncRight(times, events.astype(int))
+    curve = SurvfuncRight(times, events.astype(int), freq_weights=weights.astype(float))
     return ResponseTimeEstimate(
         n=n,
         open=still_open,
@@ -73,6 +80,15 @@ def response_time_estimate(
         restricted_mean=_area_under(curve.surv_times, curve.surv_prob, limit),
         horizon=limit,
     )
+
+
+def _counts(counts: ArrayLike, times: np.ndarray) -> np.ndarray:
+    weights = np.asarray(counts)
+    if weights.shape != times.shape:
+        raise ValueError("counts must be as long as durations")
+    if not np.all(np.isfinite(weights)) or np.any(weights < 1) or np.any(weights % 1 != 0):
+        raise ValueError("counts must be positive whole numbers of alerts")
+    return weights.astype(np.int64)
 
 
 def _area_under(steps: np.ndarray, survival: np.ndarray, horizon: float) -> float:

@@ -31,10 +31,14 @@ def _item(condition: Condition) -> dbc.DropdownMenuItem:
     )
 
 
-def alert_badge(conditions: list[Condition] | None) -> html.Span | dbc.DropdownMenu:
-    """'No alerts', or a menu of the conditions that hold, worst first; None: no data yet."""
+def alert_badge(
+    conditions: list[Condition] | None, checking: bool = False
+) -> html.Span | dbc.DropdownMenu:
+    """'No alerts', or a menu of the conditions that hold, worst first; None: no data yet, or
+    (`checking`) the figures are being computed from the data."""
     if conditions is None:
-        return html.Span("Alerts: waiting for data", className="updated-at")
+        waiting = "Alerts: being checked" if checking else "Alerts: waiting for data"
+        return html.Span(waiting, className="updated-at")
     if not conditions:
         return html.Span(
             [html.I(className="bi bi-check-circle me-1"), "No alerts"],

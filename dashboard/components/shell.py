@@ -8,6 +8,9 @@ from dash import dcc, html
 from dashboard import ids
 from dashboard.domain import DEFAULT_MODEL, DEFAULT_RANGE, MODEL_LABELS, TIME_RANGES
 
+# While a worker computes its first health figures the badge asks again this often.
+BADGE_RETRY_MS = 2_000
+
 
 def nav_links(pages: list[dict]) -> list[dbc.NavItem]:
     """One link per registered page, in page order (the 404 page is not registered in nav)."""
@@ -141,6 +144,7 @@ def shell_layout(pages: list[dict], refresh_seconds: int) -> html.Div:
                 ),
                 dbc.Nav(nav_links(pages), className="me-auto", navbar=True),
                 html.Div(id=ids.ALERT_BADGE, className="alert-badge-slot"),
+                dcc.Interval(id=ids.ALERT_BADGE_RETRY, interval=BADGE_RETRY_MS, disabled=True),
                 refresh_control(refresh_seconds),
             ],
             fluid=True,

@@ -1,5 +1,10 @@
 """The query cache (flask-caching), attached to the app with `cache.init_app(app)`.
 
+The default, a cache in each process, drops the least recently used entries at its threshold
+(`ProcessCache`): flask-caching's SimpleCache drops those that expire first, which are the
+entries a page uses most (computed first in a generation) and the version key of a memoised
+function, whose loss makes every entry of that function a miss.
+
 With `CACHE_TYPE=RedisCache` every worker and host shares one Redis. Redis is a speed-up, not a
 dependency: `FallbackRedisCache` answers a failed operation as a miss (so the query is computed
 from the source), warns once per outage, sends `cache_failed` (metrics count it), and leaves
@@ -16,8 +21,10 @@ from collections.abc import Callable
 from typing import Any
 
 from blinker import Namespace
+from cachetools import LRUCache
 from flask import Flask, current_app
 from flask_caching import Cache
+from flask_caching.backends import SimpleCache
 from flask_caching.backends.rediscache import RedisCache
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
@@ -130,11 +137,29 @@ class FallbackRedisCache(RedisCache):
     dec = _guarded("dec", _none)
 
 
+class ProcessCache(SimpleCache):
+    """flask-caching's SimpleCache (this process's memory, values pickled) bounded by recency:
+    at its threshold it drops the least recently used entry. Reads refresh an entry, so the
+    version keys of memoised functions, read on every call, stay while their function is used,
+    and a generation's entries leave once the next generation's are used instead."""
+
+    def __init__(self, threshold: int = 500, default_timeout: int = 300, **kwargs: Any) -> None:
+        super().__init__(threshold=threshold, default_timeout=default_timeout, **kwargs)
+        self._cache = LRUCache(maxsize=self._threshold)
+
+    def _prune(self) -> None:
+        """Nothing to do: LRUCache drops the least recently used entry on an insert at the
+        threshold, and an expired entry, never read again, is soon that one (a scan for
+        expired entries would read, and so refresh, every entry)."""
+
+
 class QueryCache(Cache):
     """flask-caching's Cache, with Redis made optional and lookups signalled (for metrics)."""
 
     def init_app(self, app: Flask, config: dict[str, Any] | None = None) -> None:
         config = {**app.config, **(config or {}), "CACHE_ENABLE_SIGNALS": True}
+        if config.get("CACHE_TYPE") == "SimpleCache":
+            config["CACHE_TYPE"] = f"{__name__}.{ProcessCache.__name__}"
         if config.get("CACHE_TYPE") == "RedisCache":
             timeout = float(config.get("CACHE_REDIS_TIMEOUT", 1.0))
             config["CACHE_TYPE"] = f"{__name__}.{FallbackRedisCache.__name__}"

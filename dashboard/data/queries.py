@@ -22,7 +22,7 @@ import pandas as pd
 from dashboard.analysis.response_time import response_time_estimate
 from dashboard.data import aggregates
 from dashboard.data.cache import cache
-from dashboard.data.cells import ALERT_STEP, ANY, IDLE, RESOURCE_STEP, UNKNOWN, seconds
+from dashboard.data.cells import ALERT_STEP, ANY, IDLE, RESOURCE_STEP, UNKNOWN, bin_of, seconds
 from dashboard.data.cells import alert_cells as raw_alert_cells
 from dashboard.data.cells import fleet_cells as raw_fleet_cells
 from dashboard.data.cells import gpu_cells as raw_gpu_cells
@@ -385,13 +385,8 @@ def _alert_trends(generation_key: str, range_key: str, model: str) -> pd.DataFra
     if len(waiting):
         # Buckets with open alerts (the newest): their mean counts those alerts as waiting.
         first = max(waiting.min(), span.start) if span.start is not None else waiting.min()
-        alerts = contract_table("alerts")
-        chosen = model_filter(
-            alerts.filter(within(alerts.timestamp, Window(first, span.end))), model
-        )
-        rows = fetch(chosen.select("timestamp", "response_time_min"))
-        buckets = rows["timestamp"].dt.floor(TREND_BUCKETS[range_key])
-        means = _restricted_means(rows, buckets)
+        bucket = pd.Timedelta(TREND_BUCKETS[range_key])
+        means = _restricted_means(Window(first, span.end), model, bucket)
         fixed = trends["bucket"].map(means)
         trends["response_min"] = fixed.where(trends["open"] > 0, trends["response_min"])
     return trends
@@ -493,25 +488,52 @@ def _open(sums: pd.DataFrame) -> pd.Series:
 def _response_with_open(span: Window, model: str) -> float:
     """Mean response time of the window's alerts with the open ones counted as still waiting:
     the Kaplan-Meier restricted mean (analysis.response_time), up to the longest wait seen."""
+    return _restricted_means(span, model).iloc[0]
+
+
+def _restricted_means(span: Window, model: str, bucket: pd.Timedelta | None = None) -> pd.Series:
+    """Per `bucket` of the window's alerts (one group, 0, without): the Kaplan-Meier restricted
+    mean response time, an open alert having waited from its timestamp to the data's as_of.
+
+    The engine returns each distinct response time of the answered alerts with its count, and
+    the open alerts' timestamps: response times repeat (they are kept to the hundredth of a
+    minute), so the millions of alerts of a week cross as a few thousand rows, and the
+    estimate is the one of the alerts listed one by one."""
     alerts = contract_table("alerts")
-    chosen = model_filter(alerts.filter(within(alerts.timestamp, span)), model)
-    rows = fetch(chosen.select("timestamp", "response_time_min"))
-    return _restricted_means(rows, pd.Series(0, index=rows.index)).iloc[0]
-
-
-def _restricted_means(rows: pd.DataFrame, groups: pd.Series) -> pd.Series:
-    """Per group of `rows` (timestamp, response_time_min): the Kaplan-Meier restricted mean,
-    an open alert having waited from its timestamp to the data's as_of."""
-    waited = (as_of() - rows["timestamp"]).dt.total_seconds().to_numpy() / 60.0
-    response = pd.to_numeric(rows["response_time_min"]).to_numpy(dtype=float)
-    answered = ~np.isnan(response)
-    durations = np.where(answered, response, np.clip(waited, 0.0, None))
+    alerts = model_filter(alerts.filter(within(alerts.timestamp, span)), model)
+    alerts = alerts.mutate(
+        group=bin_of(alerts.timestamp, bucket) if bucket is not None else ibis.literal(0)
+    )
+    answered = alerts.filter(alerts.response_time_min.notnull())
+    answered = fetch(
+        answered.group_by(["group", answered.response_time_min.name("minutes")]).aggregate(
+            alerts=answered.count()
+        )
+    )
+    opened = alerts.filter(alerts.response_time_min.isnull())
+    still_open = fetch(opened.select("group", "timestamp"))
+    waited = (as_of() - still_open["timestamp"]).dt.total_seconds() / 60.0
+    durations = pd.DataFrame(
+        {
+            "group": np.concatenate([answered["group"], still_open["group"]]).astype("int64"),
+            "minutes": np.concatenate([answered["minutes"], waited.clip(lower=0.0)]),
+            "answered": np.repeat([True, False], [len(answered), len(still_open)]),
+            "alerts": np.concatenate([answered["alerts"], np.ones(len(still_open))]),
+        }
+    )
     means = {}
-    for group, positions in pd.Series(range(len(rows))).groupby(groups.to_numpy()):
-        index = positions.to_numpy()
-        estimate = response_time_estimate(durations[index], answered[index])
+    for group, part in durations.groupby("group"):
+        estimate = response_time_estimate(
+            part["minutes"].to_numpy(dtype=float),
+            part["answered"].to_numpy(),
+            counts=part["alerts"].to_numpy(dtype=np.int64),
+        )
         means[group] = estimate["restricted_mean"]
-    return pd.Series(means, dtype="float64")
+    means = pd.Series(means, dtype="float64")
+    if bucket is not None:
+        means.index = pd.to_datetime(means.index.to_numpy(dtype="int64"), unit="s", utc=True)
+        means.index = means.index.as_unit("us")
+    return means
 
 
 def version_trends(range_key: str, model: str) -> pd.DataFrame:

@@ -11,6 +11,7 @@ from dashboard import create_app
 from dashboard.callbacks import alert_badge as badge_callbacks
 from dashboard.components.alert_badge import alert_badge
 from dashboard.conditions import Condition
+from dashboard.data.health import model_health
 from simulator import simulate
 from simulator.io import write_tables
 from tests.conftest import FIXED_NOW, SEED, testing_config
@@ -24,11 +25,12 @@ def menu_items(menu: dbc.DropdownMenu) -> list[dbc.DropdownMenuItem]:
 
 @pytest.mark.usefixtures("app_context")
 def test_the_badge_lists_every_condition_that_holds_with_its_link():
+    model_health(wait=True)
     held = badge_callbacks.holding_conditions()
     # The test data is pinned days in the past, so its active sessions have long gone silent.
     assert "TrainingStale" in {condition.alert for condition in held}
-    menu = badge_callbacks.badge(None)
-    assert isinstance(menu, dbc.DropdownMenu)
+    menu, retry_disabled = badge_callbacks.badge(None)
+    assert isinstance(menu, dbc.DropdownMenu) and retry_disabled
     items = menu_items(menu)
     assert sorted((text_of(item), item.href) for item in items) == sorted(
         (condition.summary, condition.href) for condition in held
@@ -53,6 +55,22 @@ def test_the_worst_condition_colours_the_badge_and_comes_first():
 def test_no_condition_and_no_data_yet_say_so():
     assert "No alerts" in text_of(alert_badge([]))
     assert "waiting for data" in text_of(alert_badge(None))
+    assert "being checked" in text_of(alert_badge(None, checking=True))
+
+
+def test_a_worker_without_figures_answers_at_once_and_lists_them_once_computed():
+    app = create_app(testing_config())  # a new app: no figures computed yet
+    with app.server.test_request_context("/"):
+        # the first call starts their computation, does not wait, and asks to be called again
+        first, retry_disabled = badge_callbacks.badge(None)
+        assert text_of(first) == "Alerts: being checked" and not retry_disabled
+
+        def listed() -> object:
+            shown, retry_disabled = badge_callbacks.badge(None, 1)
+            return shown if isinstance(shown, dbc.DropdownMenu) and retry_disabled else None
+
+        menu = wait_for(listed, 60, "the badge never listed the conditions", interval=0.2)
+    assert "alert" in text_of(menu.label[1])
 
 
 def test_a_source_with_training_runs_only_exports_what_it_has(tmp_path):

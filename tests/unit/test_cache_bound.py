@@ -46,9 +46,29 @@ def test_query_cache_entries_never_exceed_the_threshold():
             ):
                 queries.sessions_in_range(range_key, model)
                 queries.session_trends(range_key, model)
-                # SimpleCache prunes (expired entries and a third of the rest) when an insert
-                # finds it over the threshold, so it holds at most one entry more.
-                assert len(backend._cache) <= 10 + 1
+                assert len(backend._cache) <= 10
+
+
+def test_at_its_threshold_the_cache_drops_the_least_recently_used_entries():
+    app = create_app(testing_config(CACHE_THRESHOLD=12))
+    calls = []
+
+    @cache.memoize()
+    def square(number: int) -> int:
+        calls.append(number)
+        return number * number
+
+    with app.server.app_context():
+        # square(0) is the first entry; the version key of `square`, read on every call, is
+        # never what goes either (SimpleCache dropped it first: every entry became a miss).
+        square(0)
+        for number in range(1, 40):
+            square(number)
+            assert square(0) == 0  # used all along: kept, whatever came after
+        assert calls.count(0) == 1
+        calls.clear()
+        square(1)  # unused since 38 newer entries: dropped
+        assert calls == [1]
 
 
 def test_query_cache_entries_expire_after_the_timeout():

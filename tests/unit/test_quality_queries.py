@@ -290,7 +290,9 @@ def test_a_feature_with_more_samples_than_the_cap_is_tested_on_a_fixed_sample():
     sampled = capped.features.set_index("feature")
     pd.testing.assert_frame_equal(capped.features, again.features)  # the same sample each time
     assert sampled["drifted"].equals(whole["drifted"])
-    assert (sampled[["n_reference", "n_current"]] == whole[["n_reference", "n_current"]]).all(None)
+    assert (sampled[["n_reference", "n_current"]] == whole[["n_reference", "n_current"]]).all(
+        axis=None
+    )
     tested_on_sample = sampled["note"].str.contains("sampled values")
     assert tested_on_sample.any() and (~tested_on_sample).any()
     # continuous features: a sample of about the cap, statistics close to the whole's

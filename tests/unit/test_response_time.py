@@ -90,3 +90,28 @@ def test_no_alerts():
 def test_bad_input_is_a_clear_error(minutes, answered, message):
     with pytest.raises(ValueError, match=message):
         response_time_estimate(minutes, answered)
+
+
+def test_counted_durations_give_the_estimate_of_the_alerts_one_by_one():
+    # The hand-worked six alerts as distinct (duration, state) rows with counts: 3 minutes
+    # answered once and open once stay two rows.
+    counted = response_time_estimate(
+        [2, 3, 3, 5, 6, 8], [True, True, False, True, False, True], counts=[1, 1, 1, 1, 1, 1]
+    )
+    assert counted == response_time_estimate(MINUTES, ANSWERED)
+    rng = np.random.default_rng(11)
+    minutes = np.round(rng.lognormal(2.0, 0.6, 20_000), 1)
+    answered = rng.random(20_000) < 0.9
+    one_by_one = response_time_estimate(minutes, answered)
+    distinct, counts = np.unique(np.column_stack([minutes, answered]), axis=0, return_counts=True)
+    grouped = response_time_estimate(distinct[:, 0], distinct[:, 1].astype(bool), counts=counts)
+    assert len(distinct) < 2_000
+    assert grouped["n"] == 20_000 and grouped["open"] == one_by_one["open"]
+    assert grouped["median"] == one_by_one["median"]
+    assert grouped["restricted_mean"] == pytest.approx(one_by_one["restricted_mean"], rel=1e-12)
+
+
+@pytest.mark.parametrize("counts", [[1, 0], [1, 1.5], [1, math.nan], [1]])
+def test_counts_must_be_whole_alerts(counts):
+    with pytest.raises(ValueError, match="counts"):
+        response_time_estimate([1.0, 2.0], [True, True], counts=counts)
