@@ -529,11 +529,10 @@ def _restricted_means(span: Window, model: str, bucket: pd.Timedelta | None = No
             counts=part["alerts"].to_numpy(dtype=np.int64),
         )
         means[group] = estimate["restricted_mean"]
-    means = pd.Series(means, dtype="float64")
+    means = pd.Series(means, dtype="float64").rename_axis("group").reset_index(name="mean")
     if bucket is not None:
-        means.index = pd.to_datetime(means.index.to_numpy(dtype="int64"), unit="s", utc=True)
-        means.index = means.index.as_unit("us")
-    return means
+        means = _bucket_times(means, "group")
+    return means.set_index("group")["mean"]
 
 
 def version_trends(range_key: str, model: str) -> pd.DataFrame:
