@@ -642,7 +642,22 @@ def adjust_pvalues(p_values: ArrayLike, method: str = "holm") -> np.ndarray:
 
     adjusted = np.full(values.shape, np.nan)
     if present.any():
-        adjusted[present] = multipletests(values[present], method=method)[1]
+        family = values[present]
+        adjusted[present] = (
+            _holm_adjusted(family) if method == "holm" else multipletests(family, method=method)[1]
+        )
+    return adjusted
+
+
+def _holm_adjusted(p_values: np.ndarray) -> np.ndarray:
+    """Holm-adjusted p-values: the k-th smallest of m times (m - k + 1), made monotone, at
+    most 1; what ``multipletests(..., method="holm")`` gives (a test checks it). Computed
+    here because statsmodels' Holm ends in a full ``gc.collect()``, which took 0.12 s of each
+    A/B comparison in a server process."""
+    order = np.argsort(p_values, kind="stable")
+    scaled = p_values[order] * np.arange(p_values.size, 0, -1)
+    adjusted = np.empty_like(p_values)
+    adjusted[order] = np.minimum(np.maximum.accumulate(scaled), 1.0)
     return adjusted
 
 

@@ -3,6 +3,7 @@ import math
 import numpy as np
 import pytest
 from scipy import optimize, stats
+from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import proportions_ztest
 
@@ -366,6 +367,15 @@ def test_means_reject_bad_alpha():
 def test_holm_adjustment():
     adjusted = adjust_pvalues([0.01, 0.04, 0.03, 0.005])
     np.testing.assert_allclose(adjusted, [0.03, 0.06, 0.06, 0.02], atol=5e-5)
+
+
+@pytest.mark.parametrize("size", [1, 2, 5, 40])
+def test_holm_adjustment_equals_statsmodels(size):
+    rng = np.random.default_rng(size)
+    p_values = rng.uniform(0, 0.2, size) ** rng.uniform(0.5, 2, size)
+    p_values[: size // 4] = p_values[0]  # ties
+    expected = multipletests(p_values, method="holm")[1]
+    np.testing.assert_allclose(adjust_pvalues(p_values, method="holm"), expected, rtol=1e-12)
 
 
 def test_benjamini_hochberg_adjustment():
