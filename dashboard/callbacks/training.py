@@ -34,11 +34,11 @@ from dashboard.components.training_charts import (
     session_gpu_figure,
     session_points,
 )
+from dashboard.data import downsample, queries
 from dashboard.data import quality as quality_data
-from dashboard.data import queries
 from dashboard.data.downsample import point_limit, session_dots
 from dashboard.data.filters import Window
-from dashboard.domain import DEFAULT_MODEL, DEFAULT_RANGE, model_label
+from dashboard.domain import DEFAULT_MODEL, DEFAULT_RANGE, Reduction, model_label
 
 # Zoom windows a browser may send: plotly's axis range strings, within these years.
 _EARLIEST = pd.Timestamp("2000-01-01", tz="UTC")
@@ -60,7 +60,8 @@ def _training_charts(range_key: str, model: str):
     failed = sessions[sessions["status"] == "failed"]
     subtitle = chart_subtitle(range_key, model, len(completed))
     marks = quality_data.quality_marks(range_key, model, configured_thresholds())
-    dots, failed_dots = _dots(sessions)
+    banded = downsample.banded(completed)
+    dots, failed_dots = _dots(sessions, banded)
     failure_share = len(failed) / len(sessions) if len(sessions) else None
     cards = [
         kpi_card(
@@ -93,8 +94,8 @@ def _training_charts(range_key: str, model: str):
     return (
         cards,
         live_session_panel(queries.active_sessions(model), model_label(model)),
-        accuracy_figure(sessions, trends, subtitle, dots, failed_dots, marked_days=marks),
-        loss_figure(sessions, trends, subtitle, dots),
+        accuracy_figure(sessions, trends, subtitle, dots, failed_dots, marks, banded),
+        loss_figure(sessions, trends, subtitle, dots, banded),
     )
 
 
@@ -110,11 +111,17 @@ def _duration_view(range_key: str, model: str):
     return duration_figure(sessions, f"{scope(range_key, model)} · {len(sessions):,} sessions")
 
 
-def _dots(sessions: pd.DataFrame):
-    """The completed sessions to draw per accuracy and loss column, and the failed ones."""
+def _dots(sessions: pd.DataFrame, banded: bool):
+    """The completed sessions to draw per accuracy and loss column (none when `banded`), and
+    the failed ones."""
     limit = point_limit()
     columns = [column for column, _ in (*ACCURACY_METRICS, *LOSS_METRICS)]
-    dots = session_dots(completed_sessions(sessions), columns, limit)
+    completed = completed_sessions(sessions)
+    if banded:
+        none = completed.iloc[:0]
+        dots = {column: (none, Reduction(0, len(completed))) for column in columns}
+    else:
+        dots = session_dots(completed, columns, limit)
     failed = session_dots(failed_sessions(sessions), ["val_accuracy"], limit)["val_accuracy"]
     return dots, failed
 
@@ -178,7 +185,8 @@ def _moment(value: object) -> pd.Timestamp:
 
 def zoomed_figure(relayout: object, range_key: object, model: object, figure: str) -> Patch:
     """A zoom on the accuracy or loss chart: the dots of the zoomed window at full resolution
-    (reduced again only if the window still holds more than the bound); reset: the range."""
+    (reduced again only if the window still holds more than the bound), over the band if the
+    range has one; reset: the range as first drawn (dots, or none over a band)."""
     span = zoom_window(relayout)
     range_key, model = checked_filters(range_key, model)
     sessions = queries.sessions_in_range(range_key, model)
@@ -186,6 +194,9 @@ def zoomed_figure(relayout: object, range_key: object, model: object, figure: st
     if sessions.empty:
         raise PreventUpdate
     total_completed = len(completed)
+    banded = downsample.banded(completed)
+    if span is None and banded:
+        completed = completed.iloc[:0]
     if span is not None:
         sessions = queries.time_slice(sessions, "started_at", span)
         completed = queries.time_slice(completed, "started_at", span)
@@ -199,6 +210,7 @@ def zoomed_figure(relayout: object, range_key: object, model: object, figure: st
         reductions.append(reduction)
         for key, values in session_points(shown, column, factor, "model_version").items():
             patch["data"][trace][key] = values
+        patch["data"][trace]["showlegend"] = not shown.empty
     marks = ""
     if figure == "accuracy":
         failed = session_dots(failed_sessions(sessions), ["val_accuracy"], limit)
@@ -212,7 +224,7 @@ def zoomed_figure(relayout: object, range_key: object, model: object, figure: st
     patch["layout"]["title"]["subtitle"]["text"] = noted(
         chart_subtitle(range_key, model, total_completed),
         marks,
-        reduction_note(reductions, zoomed=span is not None),
+        reduction_note(reductions, zoomed=span is not None, banded=banded),
     )
     return patch
 

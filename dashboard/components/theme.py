@@ -23,6 +23,12 @@ SERIES = ["#38bdf8", "#f59e0b", "#a78bfa", "#34d399", "#f472b6", "#facc15", "#60
 GOOD, BAD, NEUTRAL = "#22c55e", "#ef4444", "#94a3b8"
 
 
+def translucent(colour: str, alpha: float) -> str:
+    """'rgba(56,189,248,0.2)' for '#38bdf8' at alpha 0.2: a fill in a series' colour."""
+    red, green, blue = (int(colour[index : index + 2], 16) for index in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha})"
+
+
 def _register_template() -> None:
     template = go.layout.Template(pio.templates["plotly_dark"])
     template.layout.update(

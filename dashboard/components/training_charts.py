@@ -17,16 +17,20 @@ from dashboard.components.theme import (
     empty_figure,
     epoch_ms,
     titled,
+    translucent,
 )
 from dashboard.domain import Reduction
 
 NO_SESSIONS = "No training sessions in this range for this model type"
 ACCURACY_METRICS = (("train_accuracy", "Training"), ("val_accuracy", "Validation"))
 LOSS_METRICS = (("train_loss", "Training loss"), ("val_loss", "Validation loss"))
-# Positions of the per-session traces in the accuracy and loss figures (a zoom patches them):
-# each metric adds its dots then its mean line; the accuracy figure then its failed sessions.
-SESSION_TRACES = (0, 2)
-FAILURE_TRACE = 4
+# Positions of the traces in the accuracy and loss figures (a zoom patches the dots): each
+# metric adds its band (each bucket's lowest to highest, empty unless banded), its dots (empty
+# when banded) and its mean line; the accuracy figure then its failed sessions.
+BAND_TRACES = (0, 3)
+SESSION_TRACES = (1, 4)
+FAILURE_TRACE = 6
+BAND_NOTE = "band: lowest to highest per bucket; zoom in for each session"
 DURATION_BIN_MIN = 10
 
 
@@ -78,27 +82,32 @@ def _sessions_and_trend(
     metrics: tuple[tuple[str, str], ...],
     factor: float,
     unit: str,
+    banded: bool,
 ) -> list[Reduction]:
-    """Each completed session as a faint dot, and the mean per time bucket as a line.
+    """Per metric: its band of extremes when `banded`, each completed session in `dots` as a
+    faint dot, and the mean per time bucket as a line.
 
-    The means come from every session (`trends`); only the dots may be reduced (`dots`).
+    The means and extremes come from every session (`trends`); only the dots may be reduced.
     """
     reductions = []
     for index, (column, name) in enumerate(metrics):
         colour = SERIES[index]
         shown, reduction = dots[column]
-        points = session_points(shown, column, factor, "model_version")
         reductions.append(reduction)
+        band = trends if banded else trends.iloc[:0]
+        figure.add_trace(_band(band, column, name, factor, colour))
         figure.add_trace(
             go.Scatter(
-                **points,
+                **session_points(shown, column, factor, "model_version"),
                 name=f"{name}, per session",
                 mode="markers",
+                showlegend=not shown.empty,
                 marker={"size": 4, "color": colour, "opacity": 0.35},
                 hovertemplate=f"%{{customdata[0]}} (%{{customdata[1]}})<br>{name}: %{{y:.3f}}{unit}"
                 "<extra></extra>",
             )
         )
+        extremes = trends[[f"{column}_min", f"{column}_max"]].to_numpy() * factor
         figure.add_trace(
             go.Scatter(
                 x=trends["bucket"],
@@ -106,24 +115,49 @@ def _sessions_and_trend(
                 name=f"{name}, mean",
                 mode="lines",
                 line={"color": colour, "width": 2.5},
-                customdata=trends["sessions"],
-                hovertemplate=f"%{{x}}<br>{name}: %{{y:.3f}}{unit} (mean of %{{customdata}})"
+                customdata=np.column_stack([trends["sessions"], extremes]),
+                hovertemplate=f"%{{x}}<br>{name}: %{{y:.3f}}{unit} (mean of %{{customdata[0]}};"
+                f" lowest %{{customdata[1]:.3f}}{unit}, highest %{{customdata[2]:.3f}}{unit})"
                 "<extra></extra>",
             )
         )
     return reductions
 
 
-def reduction_note(reductions: list[Reduction], zoomed: bool = False) -> str:
-    """'dots: 500 of 98,113 sessions per series, extremes kept; zoom in for all' when a
-    series was reduced; 'zoomed: every session in the window' for a zoomed window drawn
-    whole; else ''."""
-    reduced = [reduction for reduction in reductions if reduction.reduced]
+def _band(trends: pd.DataFrame, column: str, name: str, factor: float, colour: str) -> go.Scatter:
+    """One closed path from each bucket's highest value to its lowest: the band of a series'
+    extremes (empty for no buckets)."""
+    edges = trends[["bucket", f"{column}_min", f"{column}_max"]].dropna()
+    times = epoch_ms(edges["bucket"])
+    return go.Scatter(
+        x=np.concatenate([times, times[::-1]]),
+        y=np.concatenate(
+            [compact(edges[f"{column}_max"], factor), compact(edges[f"{column}_min"], factor)[::-1]]
+        ),
+        name=f"{name}, lowest to highest",
+        mode="lines",
+        fill="toself",
+        fillcolor=translucent(colour, 0.16),
+        line={"width": 0},
+        hoverinfo="skip",
+        showlegend=not edges.empty,
+    )
+
+
+def reduction_note(reductions: list[Reduction], zoomed: bool = False, banded: bool = False) -> str:
+    """What the dots leave out: 'band: ...' for series drawn as bands (`banded`, unzoomed);
+    'dots: 500 of 98,113 sessions per series, extremes kept; zoom in for all' when a series'
+    dots were reduced; 'zoomed: every session in the window' for a zoomed window drawn whole;
+    else ''."""
+    band = BAND_NOTE if banded and not zoomed else ""
+    # A banded series sends no dots: its (0 of N) is said by the band's note.
+    reduced = [reduction for reduction in reductions if reduction.reduced and reduction.shown]
     if not reduced:
-        return "zoomed: every session in the window" if zoomed else ""
+        return band or ("zoomed: every session in the window" if zoomed else "")
     biggest = max(reduced, key=lambda reduction: reduction.total)
     where = "in the window" if zoomed else "zoom in for all"
-    return f"dots: {biggest.note('sessions')} per series, extremes kept; {where}"
+    dots = f"dots: {biggest.note('sessions')} per series, extremes kept; {where}"
+    return f"{band} · {dots}" if band else dots
 
 
 def noted(subtitle: str, *notes: str) -> str:
@@ -185,11 +219,13 @@ def accuracy_figure(
     dots: Mapping[str, Dots],
     failed: Dots,
     marked_days: pd.DataFrame | None = None,
+    banded: bool = False,
 ) -> go.Figure:
     """Final training and validation accuracy of completed sessions over time.
 
     `dots` holds the completed sessions to draw per accuracy column, `failed` the failed
-    sessions; the subtitle says when they are fewer than there are. `marked_days` (columns
+    sessions; the subtitle says when they are fewer than there are. `banded`: each series is
+    drawn as the band of its extremes per bucket (its dots are then empty). `marked_days` (columns
     date, reason: "quality" or "drift") shades the days where data quality or feature drift
     needs attention, with a legend entry per reason.
     """
@@ -197,7 +233,7 @@ def accuracy_figure(
     if sessions.empty:
         return empty_figure(title, NO_SESSIONS)
     figure = go.Figure()
-    reductions = _sessions_and_trend(figure, dots, trends, ACCURACY_METRICS, 100, "%")
+    reductions = _sessions_and_trend(figure, dots, trends, ACCURACY_METRICS, 100, "%", banded)
     reductions.append(_failure_markers(figure, failed, "val_accuracy", 100))
     if marked_days is not None:
         _shade_marked_days(figure, marked_days)
@@ -208,23 +244,28 @@ def accuracy_figure(
     entries += sum(1 for shape in figure.layout.shapes if shape.showlegend)
     room = {"l": 64, "b": 101 if entries > 4 else 80}
     marks = marks_note(marked_days) if marked_days is not None else ""
-    return titled(figure, title, noted(subtitle, marks, reduction_note(reductions)), room=room)
+    note = reduction_note(reductions, banded=banded)
+    return titled(figure, title, noted(subtitle, marks, note), room=room)
 
 
 def loss_figure(
-    sessions: pd.DataFrame, trends: pd.DataFrame, subtitle: str, dots: Mapping[str, Dots]
+    sessions: pd.DataFrame,
+    trends: pd.DataFrame,
+    subtitle: str,
+    dots: Mapping[str, Dots],
+    banded: bool = False,
 ) -> go.Figure:
     """Final training and validation loss of completed sessions over time (`dots`: the
-    completed sessions to draw per loss column)."""
+    completed sessions to draw per loss column; `banded`: as for accuracy_figure)."""
     title = "Loss over time: training vs validation"
     if sessions.empty:
         return empty_figure(title, NO_SESSIONS)
     figure = go.Figure()
-    reductions = _sessions_and_trend(figure, dots, trends, LOSS_METRICS, 1, "")
+    reductions = _sessions_and_trend(figure, dots, trends, LOSS_METRICS, 1, "", banded)
     figure.update_xaxes(type="date")
     figure.update_yaxes(title_text="Final cross-entropy loss")
     # The four legend entries take two rows at half the page's width.
-    subtitle = noted(subtitle, reduction_note(reductions))
+    subtitle = noted(subtitle, reduction_note(reductions, banded=banded))
     return titled(figure, title, subtitle, room={"l": 66, "b": 96})
 
 

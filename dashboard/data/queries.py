@@ -156,8 +156,12 @@ def _duration_minutes(sessions: pd.DataFrame, moment: pd.Timestamp) -> pd.Series
     return (ended - sessions["started_at"]).dt.total_seconds() / 60.0
 
 
+SESSION_METRICS = ("train_accuracy", "val_accuracy", "train_loss", "val_loss")
+
+
 def session_trends(range_key: str, model: str) -> pd.DataFrame:
-    """Completed sessions per time bucket: count and mean final accuracy and loss."""
+    """Completed sessions per time bucket: count, and per final accuracy and loss column its
+    mean (named as the column) and its lowest and highest (`<column>_min`, `<column>_max`)."""
     return _session_trends(key(), validate_range(range_key), validate_model(model))
 
 
@@ -166,8 +170,10 @@ def _session_trends(generation_key: str, range_key: str, model: str) -> pd.DataF
     sessions = sessions_in_range(range_key, model)
     completed = sessions[sessions["status"] == "completed"]
     bucket = completed["started_at"].dt.floor(TREND_BUCKETS[range_key]).rename("bucket")
-    columns = ["train_accuracy", "val_accuracy", "train_loss", "val_loss"]
-    trends = completed.groupby(bucket)[columns].mean()
+    grouped = completed.groupby(bucket)[list(SESSION_METRICS)]
+    trends = grouped.mean()
+    for extreme, values in (("min", grouped.min()), ("max", grouped.max())):
+        trends = trends.join(values.add_suffix(f"_{extreme}"))
     trends["sessions"] = completed.groupby(bucket)["session_id"].count()
     return trends.reset_index()
 

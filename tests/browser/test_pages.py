@@ -27,6 +27,13 @@ if (!graph || !graph.calcdata) { return -1; }
 const drawn = (points) => points.filter(p => p.y !== undefined || p.z !== undefined).length;
 return graph.calcdata.reduce((n, points) => n + drawn(points), 0);
 """
+MARKER_POINTS = """
+const graph = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');
+if (!graph || !graph.calcdata) { return -1; }
+const drawn = (points) => points.filter(p => p.y !== undefined).length;
+return graph.calcdata.reduce(
+  (n, points, index) => graph._fullData[index].mode === 'markers' ? n + drawn(points) : n, 0);
+"""
 SUBTITLE = """
 const graph = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');
 return graph && graph.layout && graph.layout.title && graph.layout.title.subtitle
@@ -206,15 +213,17 @@ Plotly.relayout(graph, arguments[1]);
 """
 
 
-def test_zooming_the_accuracy_chart_draws_the_window_whole_and_a_reset_reduces_it(dashboard):
+def test_zooming_the_banded_accuracy_chart_draws_the_window_s_sessions_and_a_reset_the_band(
+    dashboard,
+):
     dashboard.wait_for_page(url=f"{dashboard.server_url}/training?range=all")
-    wait_for_subtitle(dashboard, ids.TR_ACCURACY, "extremes kept; zoom in for all")
-    reduced = dashboard.driver.execute_script(PLOTTED_POINTS, ids.TR_ACCURACY)
+    wait_for_subtitle(dashboard, ids.TR_ACCURACY, "band: lowest to highest")
+    failed = dashboard.driver.execute_script(MARKER_POINTS, ids.TR_ACCURACY)
     zoom = {"xaxis.range": ["2026-11-19 00:00:00", "2026-11-26 00:00:00"]}
     dashboard.driver.execute_script(RELAYOUT, ids.TR_ACCURACY, zoom)
     wait_for_subtitle(dashboard, ids.TR_ACCURACY, "zoomed: every session in the window")
-    assert dashboard.driver.execute_script(PLOTTED_POINTS, ids.TR_ACCURACY) < reduced
+    assert dashboard.driver.execute_script(MARKER_POINTS, ids.TR_ACCURACY) > failed
     dashboard.driver.execute_script(RELAYOUT, ids.TR_ACCURACY, {"xaxis.autorange": True})
-    wait_for_subtitle(dashboard, ids.TR_ACCURACY, "extremes kept; zoom in for all")
-    assert dashboard.driver.execute_script(PLOTTED_POINTS, ids.TR_ACCURACY) == reduced
+    wait_for_subtitle(dashboard, ids.TR_ACCURACY, "band: lowest to highest")
+    assert dashboard.driver.execute_script(MARKER_POINTS, ids.TR_ACCURACY) == failed
     assert dashboard.get_logs() == []

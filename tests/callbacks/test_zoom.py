@@ -1,4 +1,5 @@
-"""Zooming the Training accuracy chart re-fetches the zoomed window at full resolution."""
+"""Zooming the Training accuracy chart re-fetches the zoomed window at full resolution; the
+whole range, with more sessions than dots can draw quickly, is a band of their extremes."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import ids
 from dashboard.callbacks import training
+from dashboard.components.training_charts import BAND_TRACES, SESSION_TRACES
 from dashboard.data import queries
+from dashboard.data.downsample import BAND_ABOVE
 from tests.conftest import FIXED_NOW
 from tests.http import renderer
 
@@ -62,38 +65,65 @@ def test_a_zoom_relayout_returns_a_partial_update_with_every_point_of_the_window
     assert patch["__dash_patch_update"] == "__dash_patch_update"
     assigned = {tuple(op["location"]): op["params"]["value"] for op in patch["operations"]}
     expected = completed_in_window(app)
-    for trace, column in ((0, "train_accuracy"), (2, "val_accuracy")):
+    for trace, column in zip(SESSION_TRACES, ("train_accuracy", "val_accuracy"), strict=True):
         y = values(assigned[("data", trace, "y")])
         assert len(y) == len(expected) > 0
         np.testing.assert_allclose(y, expected[column].to_numpy() * 100, rtol=1e-6)
+        assert assigned[("data", trace, "showlegend")] is True
     subtitle = assigned[("layout", "title", "subtitle", "text")]
     assert "zoomed: every session in the window" in subtitle
 
 
-def test_the_whole_range_is_reduced_and_the_zoom_is_not(app):
+def all_completed(app) -> pd.DataFrame:
+    with app.server.app_context():
+        sessions = queries.sessions_in_range("all", "all")
+    return sessions[sessions["status"] == "completed"]
+
+
+def test_the_whole_range_is_a_band_of_extremes_and_the_zoom_draws_dots(app):
+    completed = all_completed(app)
+    assert len(completed) > BAND_ABOVE
     with app.server.app_context():
         figure = training.training_overview("all", "all")[2]
-        dots = figure.data[0]
-        in_window = np.sum((dots.x >= WINDOW[0].value / 1e6) & (dots.x < WINDOW[1].value / 1e6))
         zoomed = training.zoomed_figure(RELAYOUT, "all", "all", "accuracy")
-    assert "of" in figure.layout.title.subtitle.text
-    assert len(dots.x) <= app.server.config["MAX_POINTS"]
+    assert "band: lowest to highest" in figure.layout.title.subtitle.text
+    for band, dots, column in zip(
+        BAND_TRACES, SESSION_TRACES, ("train_accuracy", "val_accuracy"), strict=True
+    ):
+        assert len(figure.data[dots].x) == 0
+        assert figure.data[dots].showlegend is False
+        edge = np.asarray(figure.data[band].y)
+        # The band's edges hold the series' extremes: nothing outside it is left out.
+        assert edge.max() == pytest.approx(completed[column].max() * 100, rel=1e-6)
+        assert edge.min() == pytest.approx(completed[column].min() * 100, rel=1e-6)
     zoom_x = next(
         op["params"]["value"]
         for op in zoomed.to_plotly_json()["operations"]
-        if op["location"] == ["data", 0, "x"]
+        if op["location"] == ["data", SESSION_TRACES[0], "x"]
     )
-    assert len(zoom_x) == len(completed_in_window(app)) > in_window
+    assert len(zoom_x) == len(completed_in_window(app)) > 0
 
 
-def test_resetting_the_zoom_restores_the_reduced_range(app):
+def test_a_range_of_few_sessions_is_drawn_as_dots(app):
+    with app.server.app_context():
+        sessions = queries.sessions_in_range("7d", "all")
+        figure = training.training_overview("7d", "all")[2]
+    completed = sessions[sessions["status"] == "completed"]
+    assert 0 < len(completed) <= BAND_ABOVE
+    assert len(figure.data[SESSION_TRACES[0]].x) == len(completed)
+    assert len(figure.data[BAND_TRACES[0]].x) == 0
+    assert "band" not in figure.layout.title.subtitle.text
+
+
+def test_resetting_the_zoom_restores_the_band(app):
     with app.server.app_context():
         reset = training.zoomed_figure({"xaxis.autorange": True}, "all", "all", "accuracy")
     ops = {
         tuple(op["location"]): op["params"]["value"] for op in reset.to_plotly_json()["operations"]
     }
-    assert len(ops[("data", 0, "x")]) <= app.server.config["MAX_POINTS"]
-    assert "zoom in for all" in ops[("layout", "title", "subtitle", "text")]
+    assert len(ops[("data", SESSION_TRACES[0], "x")]) == 0
+    assert ops[("data", SESSION_TRACES[0], "showlegend")] is False
+    assert "band: lowest to highest" in ops[("layout", "title", "subtitle", "text")]
 
 
 @pytest.mark.parametrize(

@@ -93,11 +93,21 @@ def sessions(size: int) -> pd.DataFrame:
     )
 
 
+def one_bucket(sessions: pd.DataFrame) -> pd.DataFrame:
+    """The sessions' trends as one bucket: session_trends' columns."""
+    trends = {"bucket": sessions["started_at"].iloc[[0]], "sessions": [len(sessions)]}
+    for column in ("train_accuracy", "val_accuracy"):
+        trends |= {
+            column: [sessions[column].mean()],
+            f"{column}_min": [sessions[column].min()],
+            f"{column}_max": [sessions[column].max()],
+        }
+    return pd.DataFrame(trends)
+
+
 def test_session_dots_are_bounded_and_say_how_many_they_show():
     many = sessions(30_000)
-    trends = pd.DataFrame(
-        {"bucket": many["started_at"].iloc[[0]], "train_accuracy": [0.75], "val_accuracy": [0.75]}
-    ).assign(sessions=[30_000])
+    trends = one_bucket(many)
     dots = session_dots(many, ["train_accuracy", "val_accuracy"], LIMIT)
     failed = session_dots(many.iloc[:0], ["val_accuracy"], LIMIT)["val_accuracy"]
     figure = accuracy_figure(many, trends, "All Models · All Time", dots, failed)
@@ -111,9 +121,7 @@ def test_session_dots_are_bounded_and_say_how_many_they_show():
 
 def test_without_a_limit_every_session_is_a_dot():
     few = sessions(3_000)
-    trends = pd.DataFrame(
-        {"bucket": few["started_at"].iloc[[0]], "train_accuracy": [0.75], "val_accuracy": [0.75]}
-    ).assign(sessions=[3_000])
+    trends = one_bucket(few)
     dots = session_dots(few, ["train_accuracy", "val_accuracy"], None)
     failed = session_dots(few.iloc[:0], ["val_accuracy"], None)["val_accuracy"]
     figure = accuracy_figure(few, trends, "subtitle", dots, failed)
