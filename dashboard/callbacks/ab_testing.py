@@ -18,7 +18,13 @@ from flask import current_app
 
 from dashboard import ids
 from dashboard.analysis import ab
-from dashboard.callbacks.filters import checked_filters, filter_inputs, per_bucket, scope
+from dashboard.callbacks.filters import (
+    checked_filters,
+    checked_model,
+    filter_inputs,
+    per_bucket,
+    scope,
+)
 from dashboard.callbacks.grid_export import register_export
 from dashboard.callbacks.guard import page_callback, page_callback_when_seen
 from dashboard.callbacks.views import memoised_view
@@ -431,10 +437,10 @@ def cumulative_effects(
     return pd.DataFrame(rows, columns=["day", "metric", "difference", "ci_low", "ci_high"])
 
 
-def version_table(range_key: object, model: object, _tick: object = None) -> list[dict]:
-    """Each version in its release experiment's treatment arm, with n and 95% intervals."""
-    _range_key, model = checked_filters(range_key, model)
-    return version_rows(with_intervals(experiments.version_summary(model)))
+def version_table(model: object, _tick: object = None) -> list[dict]:
+    """Each version in its release experiment's treatment arm, with n and 95% intervals (the
+    whole experiment whatever the time range: a range change sends no request for it)."""
+    return version_rows(with_intervals(experiments.version_summary(checked_model(model))))
 
 
 def with_intervals(table: pd.DataFrame) -> pd.DataFrame:
@@ -500,9 +506,8 @@ def register(app: Dash) -> None:
         Input(ids.AB_CONTROL, "value"),
         Input(ids.AB_TREATMENT, "value"),
     )(comparison)
-    page_callback(app, Output(ids.AB_VERSIONS, "rowData"), *filter_inputs(ids.AB_TESTING))(
-        version_table
-    )
+    _range, model, tick = filter_inputs(ids.AB_TESTING)
+    page_callback(app, Output(ids.AB_VERSIONS, "rowData"), model, tick)(version_table)
     page_callback_when_seen(
         app,
         ids.AB_TRENDS_VIEW,

@@ -26,6 +26,14 @@ def checked_filters(range_key: object, model: object) -> tuple[str, str]:
         raise PreventUpdate from None
 
 
+def checked_model(model: object) -> str:
+    """The model type if allowed; otherwise no update (for a view of every time range)."""
+    try:
+        return validate_model(model)
+    except ValueError:
+        raise PreventUpdate from None
+
+
 def scope(range_key: str, model: str) -> str:
     """'All Models · Last 30 Days': the population and period a figure measures."""
     return f"{model_label(model)} · {range_label(range_key)}"

@@ -42,7 +42,6 @@ def trace_points(figure) -> int:
         overview.impact,
         overview.last_sessions,
         training.training_overview,
-        ab_testing.version_table,
         data_quality.quality,
         resources.resources,
     ],
@@ -51,6 +50,12 @@ def trace_points(figure) -> int:
 def test_forged_filters_never_reach_the_query_layer(callback, range_key, model):
     with pytest.raises(PreventUpdate):
         callback(range_key, model, None)
+
+
+@pytest.mark.parametrize("model", ["<script>alert(1)</script>", 7, None, ["all"], {"x": 1}])
+def test_a_forged_model_type_never_reaches_the_version_table(model):
+    with pytest.raises(PreventUpdate):
+        ab_testing.version_table(model, None)
 
 
 def test_overview_headline_shows_the_filtered_samples_and_the_current_version():
@@ -120,7 +125,7 @@ def test_empty_filters_give_a_clear_empty_state():
 
 
 def test_version_table_and_trends():
-    rows = ab_testing.version_table("30d", "all", None)
+    rows = ab_testing.version_table("all", None)
     assert [row["version"] for row in rows][:5] == [
         "v4.1.0",
         "v4.2.0",
