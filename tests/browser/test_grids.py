@@ -9,20 +9,28 @@ from selenium.webdriver.support.ui import Select
 from benchmarks.perf import SETTLED
 from dashboard import create_app, ids
 from tests.browser.test_page_keeping import OUTPUTS, WATCH_REQUESTS, go_to
-from tests.browser.test_pages import PAGES, wait_for_chart
+from tests.browser.test_pages import PAGES, see, wait_for_chart
 from tests.conftest import testing_config
 
 pytestmark = pytest.mark.browser
 
 ROWS_ASKED = f"{ids.TR_SESSIONS}.getRowsResponse"
 ROW_SUMMARY = f"#{ids.TR_SESSIONS} .ag-paging-row-summary-panel"
-# How far the grid's columns reach past its viewport, and the cells whose text is cut.
+# How far the grid's columns reach past its viewport, and the texts cut (an ellipsis can hide
+# less than the pixel that scrollWidth would show, so the text's own width is measured).
 OVERFLOW = """
 const grid = document.getElementById(arguments[0]);
 const viewport = grid.querySelector('.ag-body-horizontal-scroll-viewport');
 const cut = Array.from(grid.querySelectorAll('.ag-header-cell-text, .ag-cell-value'))
-    .filter(text => text.scrollWidth > text.clientWidth)
-    .map(text => text.textContent);
+    .filter(element => {
+        const text = document.createRange();
+        text.selectNodeContents(element);
+        const style = getComputedStyle(element);
+        const room = element.clientWidth - parseFloat(style.paddingLeft)
+            - parseFloat(style.paddingRight);
+        return text.getBoundingClientRect().width > room + 0.5;
+    })
+    .map(element => element.textContent);
 return {beyond: viewport.scrollWidth - viewport.clientWidth, cut: cut};
 """
 
@@ -65,12 +73,19 @@ def test_opening_the_training_page_asks_for_the_first_rows_once(dashboard):
 
 
 @pytest.mark.parametrize(
-    ("path", "grid_id"),
-    [("/", ids.OV_SESSIONS), ("/training", ids.TR_SESSIONS), ("/ab-testing", ids.AB_VERSIONS)],
+    ("path", "grid_id", "section_id"),
+    [
+        ("/", ids.OV_SESSIONS, None),
+        ("/training", ids.TR_SESSIONS, None),
+        ("/ab-testing", ids.AB_VERSIONS, None),
+        ("/data-quality", ids.DQ_DRIFT_TABLE, ids.DQ_DRIFT_VIEW),
+    ],
 )
-def test_a_wide_grid_fits_a_1366_px_screen(dashboard, path, grid_id):
+def test_a_wide_grid_fits_a_1366_px_screen(dashboard, path, grid_id, section_id):
     dashboard.driver.set_window_size(1366, 900)
     dashboard.wait_for_page(url=f"{dashboard.server_url}{path}")
+    if section_id is not None:
+        see(dashboard, section_id)
     dashboard.wait_for_element(f"#{grid_id} .ag-row .ag-cell-value")
     settled(dashboard)
     overflow = dashboard.driver.execute_script(OVERFLOW, grid_id)
