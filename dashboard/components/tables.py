@@ -70,13 +70,13 @@ def data_grid(
         )
     return dag.AgGrid(
         id=grid_id,
-        columnDefs=columns,
+        columnDefs=grown_in_proportion(columns),
         **rows,
         defaultColDef={
             "sortable": True,
             "filter": True,
             "resizable": True,
-            "minWidth": 90,
+            "minWidth": MIN_COLUMN_WIDTH,
             "flex": 1,
             # A header longer than its column wraps onto a second line instead of being cut.
             "wrapHeaderText": True,
@@ -90,6 +90,17 @@ def data_grid(
     )
 
 
+def grown_in_proportion(columns: list[dict]) -> list[dict]:
+    """`columns` sharing a wide grid's room in proportion to their minimum widths, so that the
+    columns of long values widen most (a column of fixed width keeps it)."""
+    return [
+        column
+        if "width" in column or "flex" in column
+        else {**column, "flex": column.get("minWidth", MIN_COLUMN_WIDTH)}
+        for column in columns
+    ]
+
+
 def export_button(button_id: str) -> dbc.Button:
     return dbc.Button(
         [html.I(className="bi bi-download me-1"), "CSV"],
@@ -101,6 +112,7 @@ def export_button(button_id: str) -> dbc.Button:
     )
 
 
+MIN_COLUMN_WIDTH = 90
 # Infinite grids fetch this many rows per request and keep this many blocks.
 INFINITE_BLOCK = 60
 INFINITE_BLOCKS_KEPT = 10
