@@ -78,12 +78,15 @@ def register_session_grid(
     """The grid of the page of `prefix`: its blocks of rows, refreshed with the filters that
     page shows, and its CSV download."""
     page_range, page_model = (ids.page_filter(prefix, name) for name in ("range", "model"))
+    # Not called when the page mounts: the grid has not asked for a block yet (Dash would send
+    # an empty request, a second round trip and sessions query next to the grid's own).
     server_callback(
         app,
         Output(grid_id, "getRowsResponse"),
         Input(grid_id, "getRowsRequest"),
         State(page_range, "data"),
         State(page_model, "data"),
+        prevent_initial_call=True,
     )(session_page)
     app.clientside_callback(
         REFRESH_ROWS,

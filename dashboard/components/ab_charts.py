@@ -66,7 +66,8 @@ def forest_figure(results: list[MetricResult], subtitle: str) -> go.Figure:
     figure.add_vline(x=0, line=ZERO_LINE)
     figure.update_layout(showlegend=False)
     figure.update_xaxes(title_text="Treatment vs control (%)", ticksuffix="%", zeroline=False)
-    figure.update_yaxes(automargin=True)
+    # Room above the top metric for its label, which Plotly would cut at the plot's edge.
+    figure.update_yaxes(automargin=True, range=[-0.5, len(results) - 0.1])
     # The longest metric label, "False-positive rate (↓ better)", needs about 186 px.
     return titled(figure, title, subtitle, room={"l": 190, "b": 54})
 

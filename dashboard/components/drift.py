@@ -54,57 +54,63 @@ def _colour_rules(colours: dict[str, str]) -> dict[str, Any]:
 _NUMBER = "params.value == null ? '–' : d3.format('{}')(params.value)"
 
 DRIFT_COLUMNS = [
-    {"field": "feature", "headerName": "Feature", "minWidth": 150, "pinned": "left"},
+    # Widths that fit a 1366 px screen; a long note wraps onto a second line.
+    {"field": "feature", "headerName": "Feature", "width": 150, "minWidth": 145, "pinned": "left"},
     {
         "field": "verdict",
         "headerName": "Verdict",
-        "minWidth": 110,
+        "minWidth": 95,
         **_colour_rules({DRIFTED: BAD, STABLE: GOOD}),
     },
-    {"field": "test", "headerName": "Test", "minWidth": 250},
+    {"field": "test", "headerName": "Test", "minWidth": 190},
     {
         "field": "statistic",
         "headerName": "Statistic",
-        "minWidth": 115,
+        "minWidth": 100,
         "type": "numericColumn",
         "valueFormatter": {"function": _NUMBER.format(".3f")},
     },
     {
         "field": "p_value",
         "headerName": "p-value",
-        "minWidth": 110,
+        "minWidth": 90,
         "type": "numericColumn",
         "valueFormatter": {
             "function": "params.value == null ? '–' : "
             "(params.value < 0.001 ? '< 0.001' : d3.format('.3f')(params.value))"
         },
     },
-    {"field": "drift_when", "headerName": "Drift when", "minWidth": 125},
+    {"field": "drift_when", "headerName": "Drift when", "minWidth": 85},
     {
         "field": "psi",
         "headerName": "PSI",
+        "minWidth": 75,
         "type": "numericColumn",
         "valueFormatter": {"function": _NUMBER.format(".3f")},
     },
     {
         "field": "band",
         "headerName": "PSI band",
-        "minWidth": 120,
+        "minWidth": 105,
         **_colour_rules({"Significant": BAD, "Moderate": WARNING_COLOUR, "Stable": GOOD}),
     },
     {
         "field": "n_reference",
         "headerName": "n ref.",
+        "headerTooltip": "Samples in the reference window",
+        "minWidth": 75,
         "type": "numericColumn",
         "valueFormatter": {"function": "d3.format(',')(params.value)"},
     },
     {
         "field": "n_current",
         "headerName": "n cur.",
+        "headerTooltip": "Samples in the current window",
+        "minWidth": 75,
         "type": "numericColumn",
         "valueFormatter": {"function": "d3.format(',')(params.value)"},
     },
-    {"field": "note", "headerName": "Note", "minWidth": 280},
+    {"field": "note", "headerName": "Note", "minWidth": 180, "wrapText": True, "autoHeight": True},
 ]
 
 

@@ -56,14 +56,13 @@ def live_session_panel(active: pd.DataFrame, model_name: str) -> dbc.Card:
                             ),
                         ]
                     ),
+                    # No label inside the bar: a session just started has no bar to hold one.
                     dbc.Progress(
-                        value=round(progress * 100),
-                        label=f"{progress:.0%} of {session.epochs} epochs",
-                        className="my-2 live-progress",
-                        color="info",
+                        value=round(progress * 100), className="my-2 live-progress", color="info"
                     ),
                     html.Div(
                         [
+                            _metric("Progress", f"{progress:.0%} of {session.epochs} epochs"),
                             _metric("Train accuracy", fmt.percent(session.train_accuracy)),
                             _metric("Validation accuracy", fmt.percent(session.val_accuracy)),
                             _metric("Train loss", fmt.decimal(session.train_loss)),

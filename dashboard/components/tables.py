@@ -44,6 +44,7 @@ def data_grid(
         "animateRows": False,
         "suppressCellFocus": not selectable,
         "localeText": {"noRowsToShow": "No rows for the current filters"},
+        "tooltipShowDelay": 400,
     }
     if selectable:
         options["rowSelection"] = {
@@ -69,13 +70,13 @@ def data_grid(
         )
     return dag.AgGrid(
         id=grid_id,
-        columnDefs=columns,
+        columnDefs=grown_in_proportion(columns),
         **rows,
         defaultColDef={
             "sortable": True,
             "filter": True,
             "resizable": True,
-            "minWidth": 90,
+            "minWidth": MIN_COLUMN_WIDTH,
             "flex": 1,
             # A header longer than its column wraps onto a second line instead of being cut.
             "wrapHeaderText": True,
@@ -89,6 +90,17 @@ def data_grid(
     )
 
 
+def grown_in_proportion(columns: list[dict]) -> list[dict]:
+    """`columns` sharing a wide grid's room in proportion to their minimum widths, so that the
+    columns of long values widen most (a column of fixed width keeps it)."""
+    return [
+        column
+        if "width" in column or "flex" in column
+        else {**column, "flex": column.get("minWidth", MIN_COLUMN_WIDTH)}
+        for column in columns
+    ]
+
+
 def export_button(button_id: str) -> dbc.Button:
     return dbc.Button(
         [html.I(className="bi bi-download me-1"), "CSV"],
@@ -100,50 +112,82 @@ def export_button(button_id: str) -> dbc.Button:
     )
 
 
+MIN_COLUMN_WIDTH = 90
 # Infinite grids fetch this many rows per request and keep this many blocks.
 INFINITE_BLOCK = 60
 INFINITE_BLOCKS_KEPT = 10
 TEXT_FILTER = {"filter": "agTextColumnFilter"}
 NUMBER_FILTER = {"filter": "agNumberColumnFilter"}
 
+
+def _metric_column(field: str, header: str, tooltip: str, spec: str) -> dict:
+    """A narrow numeric column of SESSION_COLUMNS, its full name in the header's tooltip."""
+    return {
+        "field": field,
+        "headerName": header,
+        "headerTooltip": tooltip,
+        "minWidth": 75,
+        "type": "numericColumn",
+        "valueFormatter": {"function": number_format(spec)},
+    }
+
+
+# Millions with one decimal ('124.3 M'): the exact count is in the cell's tooltip.
+MILLIONS = (
+    "params.value == null ? '–' : params.value >= 1e6 ? "
+    "d3.format(',.1f')(params.value / 1e6) + ' M' : d3.format(',')(params.value)"
+)
+
+# Widths that show a whole value and fit a 1366 px screen; the session ID, too long for that
+# (an MLflow run ID has 32 characters), is the Run cell's tooltip and stands in for a missing
+# run name.
 SESSION_COLUMNS = [
-    # Widths that show a whole value (the grid scrolls sideways where they do not fit).
-    {"field": "run_name", "headerName": "Run", "minWidth": 200},
-    {"field": "session_id", "headerName": "Session ID", "minWidth": 190},
-    {"field": "model_type", "headerName": "Model type", "minWidth": 190},
-    {"field": "model_version", "headerName": "Version", "minWidth": 100},
-    {"field": "status", "headerName": "Status", "minWidth": 120, **STATUS_CELL},
-    {"field": "started_at", "headerName": "Started (UTC)", "minWidth": 175},
-    {"field": "duration", "headerName": "Duration", "minWidth": 120},
+    {
+        "field": "run_name",
+        "headerName": "Run",
+        "headerTooltip": "The run's name; hover a run for its session ID",
+        "minWidth": 165,
+        "valueFormatter": {"function": "params.value || (params.data && params.data.session_id)"},
+        "tooltipValueGetter": {
+            "function": "params.data ? 'Session ID: ' + params.data.session_id : null"
+        },
+    },
+    {"field": "model_type", "headerName": "Model type", "minWidth": 165},
+    {
+        "field": "model_version",
+        "headerName": "Version",
+        "headerTooltip": "Model version",
+        "minWidth": 90,
+    },
+    {"field": "status", "headerName": "Status", "minWidth": 105, **STATUS_CELL},
+    {"field": "started_at", "headerName": "Started (UTC)", "minWidth": 140},
+    {"field": "duration", "headerName": "Duration", "minWidth": 95},
     {
         "field": "samples",
         "headerName": "Samples",
-        "minWidth": 140,
+        "headerTooltip": "Samples trained on, in millions (M); hover a cell for the exact count",
+        "minWidth": 100,
         "type": "numericColumn",
-        "valueFormatter": {"function": number_format(",")},
+        "valueFormatter": {"function": MILLIONS},
+        "tooltipValueGetter": {
+            "function": "params.value == null ? null : d3.format(',')(params.value)"
+        },
     },
+    _metric_column(
+        "train_accuracy", "Train acc.", "Training accuracy at the end of the session", ".1%"
+    ),
+    _metric_column(
+        "val_accuracy", "Val. acc.", "Validation accuracy at the end of the session", ".1%"
+    ),
+    _metric_column(
+        "val_loss", "Val. loss", "Validation (cross-entropy) loss at the end of the session", ".3f"
+    ),
     {
-        "field": "train_accuracy",
-        "headerName": "Train acc.",
-        "minWidth": 110,
-        "type": "numericColumn",
-        "valueFormatter": {"function": number_format(".1%")},
+        "field": "failure_reason",
+        "headerName": "Failure reason",
+        "minWidth": 170,
+        "tooltipField": "failure_reason",
     },
-    {
-        "field": "val_accuracy",
-        "headerName": "Val. acc.",
-        "minWidth": 105,
-        "type": "numericColumn",
-        "valueFormatter": {"function": number_format(".1%")},
-    },
-    {
-        "field": "val_loss",
-        "headerName": "Val. loss",
-        "minWidth": 105,
-        "type": "numericColumn",
-        "valueFormatter": {"function": number_format(".3f")},
-    },
-    {"field": "failure_reason", "headerName": "Failure reason", "minWidth": 220},
 ]
 
 
@@ -195,7 +239,7 @@ def _version_interval_column(field: str, header: str, percent: bool) -> dict:
         "field": field,
         "headerName": header,
         "type": "numericColumn",
-        "minWidth": 170,
+        "minWidth": 135 if field == "response_min" else 150,
         "headerTooltip": f"{header} with its 95% interval",
         "valueFormatter": {
             "function": f"params.value == null ? '' : {value}{unit} + "
@@ -205,14 +249,20 @@ def _version_interval_column(field: str, header: str, percent: bool) -> dict:
 
 
 VERSION_COLUMNS = [
-    {"field": "version", "headerName": "Version", "minWidth": 100},
-    {"field": "status", "headerName": "Status", "minWidth": 100},
-    {"field": "released_at", "headerName": "Released", "minWidth": 120},
-    {"field": "experiment_id", "headerName": "Experiment", "minWidth": 135},
+    {"field": "version", "headerName": "Version", "headerTooltip": "Model version", "minWidth": 90},
+    {"field": "status", "headerName": "Status", "minWidth": 85},
+    {"field": "released_at", "headerName": "Released", "minWidth": 100},
+    {
+        "field": "experiment_id",
+        "headerName": "Experiment",
+        "headerTooltip": "The experiment that released the version",
+        "minWidth": 115,
+    },
     {
         "field": "alerts",
         "headerName": "Alerts (n)",
-        "minWidth": 100,
+        "headerTooltip": "Alerts the treatment arm triaged",
+        "minWidth": 85,
         "type": "numericColumn",
         "valueFormatter": {"function": number_format(",")},
     },
@@ -223,7 +273,8 @@ VERSION_COLUMNS = [
     {
         "field": "responded",
         "headerName": "Responses (n)",
-        "minWidth": 120,
+        "headerTooltip": "Alerts with a response time",
+        "minWidth": 105,
         "type": "numericColumn",
         "valueFormatter": {"function": number_format(",")},
     },

@@ -158,12 +158,12 @@ def test_selecting_a_session_drills_down(dashboard):
     dashboard.wait_for_page(url=f"{dashboard.server_url}/training?range=7d")
     wait_for_chart(dashboard, ids.TR_DETAIL_CURVES)
     cells = dashboard.find_elements(
-        f"#{ids.TR_SESSIONS} .ag-row[row-index='2'] .ag-cell[col-id='session_id']"
+        f"#{ids.TR_SESSIONS} .ag-row[row-index='2'] .ag-cell[col-id='run_name']"
     )
-    session_id = cells[0].text
+    run_name = cells[0].text
     # The row may sit below the fold of the headless window; a DOM click selects it all the same.
     dashboard.driver.execute_script("arguments[0].click()", cells[0])
-    dashboard.wait_for_contains_text(f"#{ids.TR_DETAIL_TITLE}", session_id)
+    dashboard.wait_for_contains_text(f"#{ids.TR_DETAIL_TITLE}", run_name)
     assert dashboard.get_logs() == []
 
 
