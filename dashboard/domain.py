@@ -61,17 +61,25 @@ class GridColumn:
     """How a grid column filters and sorts: on `source` of the frame, as text or number.
 
     `text` turns the source column into the text the grid shows (for text filters), when
-    that is not the column itself.
+    that is not the column itself. `also`: a column the cell stands for as well (the Run cell
+    shows the run name, or the session ID without one, and names the session ID on hover): a
+    text filter matches either.
     """
 
     source: str
     kind: str = "text"  # text or number
     text: Callable[[pd.Series], pd.Series] | None = None
+    also: str | None = None
 
     def shown_text(self, frame: pd.DataFrame) -> pd.Series:
         values = frame[self.source]
         shown = self.text(values) if self.text is not None else values
         return shown.astype("string").fillna("").str.lower()
+
+    def also_text(self, frame: pd.DataFrame) -> pd.Series | None:
+        if self.also is None:
+            return None
+        return frame[self.also].astype("string").fillna("").str.lower()
 
 
 @dataclass(frozen=True)

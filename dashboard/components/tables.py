@@ -145,9 +145,16 @@ SESSION_COLUMNS = [
     {
         "field": "run_name",
         "headerName": "Run",
-        "headerTooltip": "The run's name; hover a run for its session ID",
+        "headerTooltip": "The run's name (its session ID without one): filter by either; "
+        "hover a run for its session ID",
         "minWidth": 165,
         "valueFormatter": {"function": "params.value || (params.data && params.data.session_id)"},
+        # Grids filtered in the browser (the Overview's) match the session ID too, as the
+        # server does for the others (GridColumn.also).
+        "filterValueGetter": {
+            "function": "params.data ? (params.data.run_name || '') + ' ' + params.data.session_id"
+            " : null"
+        },
         "tooltipValueGetter": {
             "function": "params.data ? 'Session ID: ' + params.data.session_id : null"
         },
@@ -347,7 +354,7 @@ def _duration_header(columns: list[dict]) -> list[dict]:
 
 # How each session column sorts and filters on the server (infinite grids).
 SESSION_GRID = {
-    "run_name": GridColumn("run_name"),
+    "run_name": GridColumn("run_name", also="session_id"),
     "session_id": GridColumn("session_id"),
     "model_type": GridColumn("model_type", text=lambda values: values.astype(str).map(model_label)),
     "model_version": GridColumn("model_version"),

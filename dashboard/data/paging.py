@@ -88,7 +88,13 @@ def _column_test(frame: pd.DataFrame, column: GridColumn, model: Mapping[str, An
         raise ValueError("the filter does not fit the column")
     if column.kind == "number":
         return _number_test(frame[column.source], model)
-    return _text_test(column.shown_text(frame), model)
+    shown = _text_test(column.shown_text(frame), model)
+    also = column.also_text(frame)
+    if also is None or model.get("type") in ("blank", "notBlank"):
+        return shown
+    # Either text matches a positive test; a negative one (notContains, notEqual) needs both.
+    either = _text_test(also, model)
+    return (shown & either) if str(model.get("type")).startswith("not") else (shown | either)
 
 
 def filtered(

@@ -68,6 +68,27 @@ def test_text_and_number_filters_apply_on_the_server():
     assert set(rows["session_id"]) == set(expected["session_id"])
 
 
+def run_filter(kind: str, text: str):
+    request = {
+        "startRow": 0,
+        "endRow": 500,
+        "filterModel": {"run_name": {"filterType": "text", "type": kind, "filter": text}},
+    }
+    return page(request)
+
+
+def test_the_run_filter_finds_a_session_by_its_id_or_its_run_name():
+    everything = sessions()
+    named = everything[everything["run_name"].notna()].iloc[0]
+    rows, count = run_filter("equals", named["session_id"].lower())
+    assert count == 1 and rows["session_id"].tolist() == [named["session_id"]]
+    rows, _ = run_filter("contains", named["run_name"].lower())
+    assert named["session_id"] in set(rows["session_id"])
+    # A negative test keeps only the sessions whose name and ID both pass it.
+    _, count = run_filter("notContains", named["session_id"].lower())
+    assert count == len(everything) - 1
+
+
 def test_the_grid_callback_answers_a_block_and_the_row_count():
     answer = session_grid.session_page({"startRow": 0, "endRow": 60}, "30d", "all")
     assert len(answer["rowData"]) == 60 and answer["rowCount"] == len(sessions())
