@@ -76,7 +76,17 @@ def quality_daily(range_key: str, model: str) -> pd.DataFrame:
 
 def quality_by_model(span: Window, model: str) -> pd.DataFrame:
     """The data_quality rows of the window (one per date and model type) with `samples`: the
-    training samples of that model type's sessions started that day (0 without sessions)."""
+    training samples of that model type's sessions started that day (0 without sessions).
+    Kept per generation: the daily trend, the cards and the Training chart's marks of a range
+    all read the same rows."""
+    return _quality_by_model(key(), span.start, span.end, validate_model(model)).copy()
+
+
+@cache.memoize()
+def _quality_by_model(
+    generation_key: str, start: pd.Timestamp | None, end: pd.Timestamp, model: str
+) -> pd.DataFrame:
+    span = Window(start, end)
     table = contract_table("data_quality")
     rows = rows_of("data_quality", model_filter(table.filter(within(table.date, span)), model))
     rows["samples"] = 0.0
