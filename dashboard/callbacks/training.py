@@ -13,6 +13,7 @@ from dashboard.callbacks.filters import checked_filters, filter_inputs, per_buck
 from dashboard.callbacks.guard import page_callback, page_callback_when_seen
 from dashboard.callbacks.session_grid import register_session_grid
 from dashboard.callbacks.views import memoised_view
+from dashboard.callbacks.zoom import X_RANGE_CHANGES, zoom_window
 from dashboard.components import format as fmt
 from dashboard.components.kpi import kpi_card
 from dashboard.components.live import live_session_panel
@@ -37,12 +38,7 @@ from dashboard.components.training_charts import (
 from dashboard.data import downsample, queries
 from dashboard.data import quality as quality_data
 from dashboard.data.downsample import point_limit, session_dots
-from dashboard.data.filters import Window
 from dashboard.domain import DEFAULT_MODEL, DEFAULT_RANGE, Reduction, model_label
-
-# Zoom windows a browser may send: plotly's axis range strings, within these years.
-_EARLIEST = pd.Timestamp("2000-01-01", tz="UTC")
-_LATEST = pd.Timestamp("2100-01-01", tz="UTC")
 
 
 def training_overview(range_key: object, model: object, _tick: object = None):
@@ -139,48 +135,6 @@ def most_common_reason(failed: pd.DataFrame) -> str:
 def chart_subtitle(range_key: str, model: str, completed: int) -> str:
     scoped = scope(range_key, model)
     return f"{scoped} · {completed:,} completed sessions · mean {per_bucket(range_key)}"
-
-
-def zoom_window(relayout: object) -> Window | None:
-    """The x window a zoom asks for (None: back to the whole range); PreventUpdate for
-    anything else (other relayouts, forged values)."""
-    if not isinstance(relayout, dict):
-        raise PreventUpdate
-    if relayout.get("xaxis.autorange") is True:
-        return None
-    bounds = relayout.get("xaxis.range")
-    if bounds is None:
-        bounds = [relayout.get("xaxis.range[0]"), relayout.get("xaxis.range[1]")]
-    if not isinstance(bounds, list) or len(bounds) != 2:
-        raise PreventUpdate
-    try:
-        start, end = (_moment(bound) for bound in bounds)
-    except ValueError:
-        raise PreventUpdate from None
-    if end <= start:
-        raise PreventUpdate
-    return Window(start, end)
-
-
-# Plotly reports a relayout after every draw ({"autosize": true}), and for legend clicks or a
-# y-axis zoom too; the zoom callback needs only changes of the x range.
-X_RANGE_CHANGES = """
-function(relayout) {
-    const keys = Object.keys(relayout || {});
-    const xRange = keys.some(key => key.startsWith('xaxis.range') || key === 'xaxis.autorange');
-    return xRange ? relayout : dash_clientside.no_update;
-}
-"""
-
-
-def _moment(value: object) -> pd.Timestamp:
-    if not isinstance(value, str) or len(value) > 40:
-        raise ValueError("not an axis range")
-    moment = pd.Timestamp(value)
-    moment = moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
-    if not _EARLIEST <= moment < _LATEST:
-        raise ValueError("out of range")
-    return moment.as_unit("us")
 
 
 def zoomed_figure(relayout: object, range_key: object, model: object, figure: str) -> Patch:

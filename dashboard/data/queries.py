@@ -36,6 +36,16 @@ from simulator.schema import MODEL_TYPES, conform
 # Bucket widths that keep every trend at a few hundred to ~1,500 points per series.
 TREND_BUCKETS = {"24h": "1h", "7d": "6h", "30d": "1D", "90d": "1D", "all": "1D"}
 RESOURCE_BUCKETS = {"24h": "1min", "7d": "10min", "30d": "30min", "90d": "2h", "all": "3h"}
+# Widths a resource trend's buckets may take, finest first (each divides a day), and how many
+# buckets a trend has at most unless the chart says how many it can show.
+RESOURCE_BUCKET_WIDTHS = tuple(
+    pd.Timedelta(width)
+    for width in (
+        "1min", "2min", "3min", "5min", "10min", "15min", "20min", "30min",
+        "1h", "2h", "3h", "4h", "6h", "8h", "12h", "1D",
+    )
+)  # fmt: skip
+TREND_POINTS = 1_500
 # At most this many GPU x bucket cells in the per-GPU trends: about what a heatmap can draw.
 GPU_TREND_CELLS = 40_000
 # Start and current levels of a KPI compare whole days or weeks, so that daily and weekly
@@ -687,20 +697,67 @@ def _util_codes(model: str) -> list[str]:
     return [*MODEL_TYPES, UNKNOWN, IDLE] if model == ALL_MODELS else [model]
 
 
-def fleet_trends(range_key: str, model: str) -> pd.DataFrame:
+def fleet_trends(range_key: str, model: str, points: int = TREND_POINTS) -> pd.DataFrame:
     """Per bucket over all GPUs: utilisation overall (the whole fleet, idle included) and
-    while training (the selected model's sessions), GPUs busy, memory while training."""
-    return _fleet_trends(key(), validate_range(range_key), validate_model(model))
+    while training (the selected model's sessions), GPUs busy, memory while training.
+
+    The buckets are the range's (RESOURCE_BUCKETS) or wider, at most `points` of them: about
+    what a chart's plot area shows, a point a pixel (fleet_trend_bucket says which)."""
+    points = validate_points(points)
+    return _fleet_trends(key(), validate_range(range_key), validate_model(model), points)
+
+
+def validate_points(points: object) -> int:
+    if isinstance(points, bool) or not isinstance(points, int) or not 50 <= points <= 10_000:
+        raise ValueError("points must be an integer from 50 to 10,000")
+    return points
 
 
 @cache.memoize()
-def _fleet_trends(generation_key: str, range_key: str, model: str) -> pd.DataFrame:
-    cells = _resource_cells(
-        "fleet_cells", window(range_key), _resource_step(RESOURCE_BUCKETS[range_key])
-    )
-    sums = _fleet_sums(cells, model, {"bucket": _bucketed(cells, RESOURCE_BUCKETS[range_key])})
-    frame = _bucket_times(sums).sort_values("bucket", ignore_index=True)
-    return aggregates.fleet_trends(frame)
+def _fleet_trends(generation_key: str, range_key: str, model: str, points: int) -> pd.DataFrame:
+    span = window(range_key)
+    return _fleet_over(span, model, fleet_bucket(span, RESOURCE_BUCKETS[range_key], points))
+
+
+def fleet_trends_in(span: Window, model: str, points: int = TREND_POINTS) -> pd.DataFrame:
+    """fleet_trends over any window (a zoom), in the finest bucket that gives at most `points`
+    (down to one minute, the telemetry's own step)."""
+    bucket = fleet_bucket(span, RESOURCE_BUCKET_WIDTHS[0], points)
+    return _fleet_trends_in(key(), span.start, span.end, validate_model(model), bucket)
+
+
+@cache.memoize()
+def _fleet_trends_in(
+    generation_key: str,
+    start: pd.Timestamp | None,
+    end: pd.Timestamp,
+    model: str,
+    bucket: pd.Timedelta,
+) -> pd.DataFrame:
+    return _fleet_over(Window(start, end), model, bucket)
+
+
+def fleet_bucket(span: Window, finest: str | pd.Timedelta, points: int) -> pd.Timedelta:
+    """The finest bucket width, from `finest` up, that cuts `span` into at most `points`."""
+    start = data_start() if span.start is None else span.start
+    length = max(span.end - start, pd.Timedelta(minutes=1))
+    widths = [width for width in RESOURCE_BUCKET_WIDTHS if width >= pd.Timedelta(finest)]
+    fitting = [width for width in widths if length / width <= points]
+    if fitting:
+        return fitting[0]
+    return pd.Timedelta(days=int(np.ceil(length / pd.Timedelta(days=1) / points)))
+
+
+def fleet_trend_bucket(range_key: str, points: int = TREND_POINTS) -> pd.Timedelta:
+    """The bucket width of fleet_trends(range_key, ..., points)."""
+    range_key, points = validate_range(range_key), validate_points(points)
+    return fleet_bucket(window(range_key), RESOURCE_BUCKETS[range_key], points)
+
+
+def _fleet_over(span: Window, model: str, bucket: pd.Timedelta) -> pd.DataFrame:
+    cells = _resource_cells("fleet_cells", span, _resource_step(bucket))
+    sums = _fleet_sums(cells, model, {"bucket": _bucketed(cells, bucket)})
+    return aggregates.fleet_trends(_bucket_times(sums).sort_values("bucket", ignore_index=True))
 
 
 def _fleet_sums(cells: ir.Table, model: str, keys: dict) -> pd.DataFrame:

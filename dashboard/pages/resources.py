@@ -49,6 +49,9 @@ def layout(**_query: str) -> html.Div:
                 ),
                 extra=export_button(ids.RS_SESSIONS_EXPORT),
             ),
+            dcc.Store(id=ids.RS_WIDTH),
+            dcc.Store(id=ids.RS_UTILISATION_ZOOM),
+            dcc.Store(id=ids.RS_MEMORY_ZOOM),
             dcc.Store(id=ids.RS_SESSIONS_SHOWN),
             dcc.Download(id=ids.RS_SESSIONS_DOWNLOAD),
         ]

@@ -69,10 +69,16 @@ def _usage_with_models() -> pd.DataFrame:
     return usage.assign(model=usage["session_id"].map(models).astype("string"))
 
 
+@pytest.mark.parametrize("points", [queries.TREND_POINTS, 500])
 @pytest.mark.parametrize("range_key", ["24h", "7d", "30d"])
-def test_fleet_trends_equal_the_raw_aggregation(range_key):
+def test_fleet_trends_equal_the_raw_aggregation(range_key, points):
     usage = _in(_usage_with_models(), range_key)
-    bucket = usage["timestamp"].dt.floor(queries.RESOURCE_BUCKETS[range_key]).rename("bucket")
+    width = queries.fleet_trend_bucket(range_key, points)
+    if points == queries.TREND_POINTS:
+        assert width == pd.Timedelta(queries.RESOURCE_BUCKETS[range_key])
+    else:  # a chart of 500 px: wider buckets, from raw rows (24h) or stored cells (30d)
+        assert width > pd.Timedelta(queries.RESOURCE_BUCKETS[range_key])
+    bucket = usage["timestamp"].dt.floor(width).rename("bucket")
     busy = usage["session_id"].notna()
     minutes = usage.groupby(bucket)["timestamp"].nunique()
     raw = pd.DataFrame(
@@ -83,7 +89,8 @@ def test_fleet_trends_equal_the_raw_aggregation(range_key):
             "gpus_busy": busy.groupby(bucket).sum() / minutes,
         }
     )
-    trends = queries.fleet_trends(range_key, "all").set_index("bucket")
+    trends = queries.fleet_trends(range_key, "all", points).set_index("bucket")
+    assert len(trends) <= points
     for column in raw.columns:
         pd.testing.assert_series_equal(
             trends[column],
