@@ -227,3 +227,16 @@ def test_zooming_the_banded_accuracy_chart_draws_the_window_s_sessions_and_a_res
     wait_for_subtitle(dashboard, ids.TR_ACCURACY, "band: lowest to highest")
     assert dashboard.driver.execute_script(MARKER_POINTS, ids.TR_ACCURACY) == failed
     assert dashboard.get_logs() == []
+
+
+def test_zooming_the_resources_utilisation_chart_draws_the_window_minute_by_minute(dashboard):
+    # A window 1366-1919 px wide draws a day in 3-minute buckets (resources.chart_points); one
+    # hour zoomed is drawn at the telemetry's minute.
+    dashboard.wait_for_page(url=f"{dashboard.server_url}/resources?range=24h")
+    wait_for_subtitle(dashboard, ids.RS_UTILISATION, "mean per 3 min")
+    zoom = {"xaxis.range": ["2026-11-26 11:30:00", "2026-11-26 12:30:00"]}
+    dashboard.driver.execute_script(RELAYOUT, ids.RS_UTILISATION, zoom)
+    wait_for_subtitle(dashboard, ids.RS_UTILISATION, "mean per 1 min · zoomed")
+    dashboard.driver.execute_script(RELAYOUT, ids.RS_UTILISATION, {"xaxis.autorange": True})
+    wait_for_subtitle(dashboard, ids.RS_UTILISATION, "mean per 3 min")
+    assert dashboard.get_logs() == []
