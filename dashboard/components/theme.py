@@ -86,8 +86,9 @@ def titled(
         annotation.yref == "paper" and annotation.y is not None and annotation.y >= 1
         for annotation in figure.layout.annotations
     )
-    # Each further line of subtitle needs a line's height more above the plot.
-    top = (96 if has_subplot_titles else 64) + 18 * subtitle.count("<br>")
+    # Each further line of subtitle needs a line's height more above the plot, and a little
+    # more, so that the top tick label (centred on the plot's edge) stays clear of it.
+    top = (96 if has_subplot_titles else 64) + 24 * subtitle.count("<br>")
     figure.update_layout(
         height=height,
         margin={"t": top, **(room or {})},
