@@ -16,6 +16,7 @@ from dashboard.components import format as fmt
 from dashboard.components.kpi import kpi_card
 from dashboard.components.resource_charts import gpu_heatmap, memory_figure, utilisation_figure
 from dashboard.data import queries
+from dashboard.data.downsample import point_limit
 
 
 def resources(range_key: object, model: object, _tick: object = None, width: object = None):
@@ -27,7 +28,10 @@ def resources(range_key: object, model: object, _tick: object = None, width: obj
 
 def chart_points(width: object) -> int:
     """How many points a trace of the half-width Resources charts can show in a window
-    `width` px wide: about one per pixel of the plot area, in steps of 100 (few cache keys)."""
+    `width` px wide: about one per pixel of the plot area, in steps of 100 (few cache keys);
+    with downsampling off, as many as the range's own buckets give."""
+    if point_limit() is None:  # downsampling off: the range's own buckets
+        return queries.TREND_POINTS
     if isinstance(width, bool) or not isinstance(width, int | float) or not 320 <= width <= 8_000:
         width = DEFAULT_WINDOW
     chart = width / 2 if width >= SIDE_BY_SIDE else width

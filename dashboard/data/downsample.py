@@ -99,5 +99,6 @@ def session_dots(
 
 
 def banded(sessions: pd.DataFrame) -> bool:
-    """Whether a chart of these sessions shows bands of their extremes rather than dots."""
-    return len(sessions) > BAND_ABOVE
+    """Whether a chart of these sessions shows bands of their extremes rather than dots (never
+    with downsampling off: then every session is a dot)."""
+    return point_limit() is not None and len(sessions) > BAND_ABOVE

@@ -1,5 +1,5 @@
 """The Resources charts: about a point per pixel of their plot area, and a zoom re-fetches the
-zoomed window as finely as the chart shows it."""
+zoomed window as finely as the chart shows it; with downsampling off, every point."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import pandas as pd
 import pytest
 from dash.exceptions import PreventUpdate
 
-from dashboard.callbacks import resources
-from dashboard.data import queries
+from dashboard.callbacks import resources, training
+from dashboard.callbacks.views import views_of_app
+from dashboard.components.training_charts import BAND_TRACES, SESSION_TRACES
+from dashboard.data import downsample, queries
 from dashboard.data.filters import Window
 from tests.conftest import FIXED_NOW
 
@@ -69,3 +71,22 @@ def test_a_zoom_patches_the_window_at_the_telemetry_minute():
 def test_other_relayouts_give_no_update(relayout):
     with pytest.raises(PreventUpdate):
         resources.zoomed_utilisation(relayout, "24h", "all", 1366)
+
+
+@pytest.fixture
+def downsampling_off(app, monkeypatch):
+    """The app with DOWNSAMPLE off, and no view kept from before or for after."""
+    views_of_app().clear()
+    monkeypatch.setitem(app.server.config, "DOWNSAMPLE", False)
+    yield
+    views_of_app().clear()
+
+
+def test_with_downsampling_off_every_bucket_and_every_session_is_drawn(downsampling_off):
+    assert resources.chart_points(1366) == queries.TREND_POINTS
+    sessions = queries.sessions_in_range("all", "all")
+    completed = sessions[sessions["status"] == "completed"]
+    assert len(completed) > downsample.BAND_ABOVE and not downsample.banded(completed)
+    figure = training.training_overview("all", "all")[2]
+    assert len(figure.data[SESSION_TRACES[0]].x) == len(completed)
+    assert len(figure.data[BAND_TRACES[0]].x) == 0
