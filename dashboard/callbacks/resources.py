@@ -11,7 +11,7 @@ from dashboard.callbacks.filters import checked_filters, filter_inputs, scope
 from dashboard.callbacks.guard import page_callback, page_callback_when_seen
 from dashboard.callbacks.session_grid import register_session_grid
 from dashboard.callbacks.views import memoised_view
-from dashboard.callbacks.zoom import X_RANGE_CHANGES, zoom_window
+from dashboard.callbacks.zoom import register_zoom, zoom_window
 from dashboard.components import format as fmt
 from dashboard.components.kpi import kpi_card
 from dashboard.components.resource_charts import gpu_heatmap, memory_figure, utilisation_figure
@@ -157,27 +157,13 @@ def register(app: Dash) -> None:
         *filter_inputs(ids.RESOURCES),
         State(ids.RS_WIDTH, "data"),
     )(resources)
-    # As on the Training charts: a zoom patches its chart alone, on changes of the x range.
-    zooms = (
+    # As on the Training charts: a zoom patches its chart alone.
+    width = State(ids.RS_WIDTH, "data")
+    for graph_id, zoom_id, zoomed in (
         (ids.RS_UTILISATION, ids.RS_UTILISATION_ZOOM, zoomed_utilisation),
         (ids.RS_MEMORY, ids.RS_MEMORY_ZOOM, zoomed_memory),
-    )
-    for graph_id, zoom_id, zoomed in zooms:
-        app.clientside_callback(
-            X_RANGE_CHANGES,
-            Output(zoom_id, "data"),
-            Input(graph_id, "relayoutData"),
-            prevent_initial_call=True,
-        )
-        page_callback(
-            app,
-            Output(graph_id, "figure", allow_duplicate=True),
-            Input(zoom_id, "data"),
-            State(ids.page_filter(ids.RESOURCES, "range"), "data"),
-            State(ids.page_filter(ids.RESOURCES, "model"), "data"),
-            State(ids.RS_WIDTH, "data"),
-            prevent_initial_call=True,
-        )(zoomed)
+    ):
+        register_zoom(app, ids.RESOURCES, graph_id, zoom_id, zoomed, width)
     page_callback_when_seen(
         app, ids.RS_HEATMAP_VIEW, Output(ids.RS_HEATMAP, "figure"), *filter_inputs(ids.RESOURCES)
     )(resources_per_gpu)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from dash import Dash, Input, Output, Patch, State
+from dash import Dash, Input, Output, Patch
 from dash.exceptions import PreventUpdate
 from flask import current_app
 
@@ -13,7 +13,7 @@ from dashboard.callbacks.filters import checked_filters, filter_inputs, per_buck
 from dashboard.callbacks.guard import page_callback, page_callback_when_seen
 from dashboard.callbacks.session_grid import register_session_grid
 from dashboard.callbacks.views import memoised_view
-from dashboard.callbacks.zoom import X_RANGE_CHANGES, zoom_window
+from dashboard.callbacks.zoom import register_zoom, zoom_window
 from dashboard.components import format as fmt
 from dashboard.components.kpi import kpi_card
 from dashboard.components.live import live_session_panel
@@ -236,28 +236,9 @@ def register(app: Dash) -> None:
     page_callback_when_seen(
         app, ids.TR_DURATION_VIEW, Output(ids.TR_DURATION, "figure"), *filter_inputs(ids.TRAINING)
     )(training_durations)
-    # A zoom patches its chart alone (a partial update); a separate callback, so that Plotly's
-    # relayout on every draw never supersedes the callback that draws the page. Only changes
-    # of the x range reach the server: the browser drops the relayout of every draw.
-    zooms = (
-        (ids.TR_ACCURACY, ids.TR_ACCURACY_ZOOM, zoomed_accuracy),
-        (ids.TR_LOSS, ids.TR_LOSS_ZOOM, zoomed_loss),
-    )
-    for graph_id, zoom_id, zoomed in zooms:
-        app.clientside_callback(
-            X_RANGE_CHANGES,
-            Output(zoom_id, "data"),
-            Input(graph_id, "relayoutData"),
-            prevent_initial_call=True,
-        )
-        page_callback(
-            app,
-            Output(graph_id, "figure", allow_duplicate=True),
-            Input(zoom_id, "data"),
-            State(ids.page_filter(ids.TRAINING, "range"), "data"),
-            State(ids.page_filter(ids.TRAINING, "model"), "data"),
-            prevent_initial_call=True,
-        )(zoomed)
+    # A zoom patches its chart alone (a partial update).
+    register_zoom(app, ids.TRAINING, ids.TR_ACCURACY, ids.TR_ACCURACY_ZOOM, zoomed_accuracy)
+    register_zoom(app, ids.TRAINING, ids.TR_LOSS, ids.TR_LOSS_ZOOM, zoomed_loss)
     register_session_grid(
         app,
         ids.TRAINING,

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
+from dash import Dash, Input, Output, State
 from dash.exceptions import PreventUpdate
 
+from dashboard import ids
+from dashboard.callbacks.guard import page_callback
 from dashboard.data.filters import Window
 
 # Zoom windows a browser may send: plotly's axis range strings, within these years.
@@ -52,3 +57,28 @@ def _moment(value: object) -> pd.Timestamp:
     if not _EARLIEST <= moment < _LATEST:
         raise ValueError("out of range")
     return moment.as_unit("us")
+
+
+def register_zoom(
+    app: Dash, prefix: str, graph_id: str, zoom_id: str, zoomed: Callable, *states: State
+) -> None:
+    """A zoom on `graph_id` patches that chart alone: `zoomed(relayout, range, model, *states)`.
+
+    A separate callback, so that Plotly's relayout on every draw never supersedes the callback
+    that draws the page; only changes of the x range reach the server (the browser drops the
+    relayout of every draw into `zoom_id`, a store of the page)."""
+    app.clientside_callback(
+        X_RANGE_CHANGES,
+        Output(zoom_id, "data"),
+        Input(graph_id, "relayoutData"),
+        prevent_initial_call=True,
+    )
+    page_callback(
+        app,
+        Output(graph_id, "figure", allow_duplicate=True),
+        Input(zoom_id, "data"),
+        State(ids.page_filter(prefix, "range"), "data"),
+        State(ids.page_filter(prefix, "model"), "data"),
+        *states,
+        prevent_initial_call=True,
+    )(zoomed)
