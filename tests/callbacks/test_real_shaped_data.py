@@ -157,7 +157,7 @@ def test_ab_testing_without_a_release_table(monkeypatch):
     shown = ab_testing.comparison("30d", "all", None, "experiment", "EXP-006", None, None)
     assert "EXP-006" in text_of(shown[0]) and "always-valid" in text_of(shown[3])
     with pytest.raises(MissingTable):  # answered with "needs the model_versions table"
-        ab_testing.version_table("30d", "all", None)
+        ab_testing.version_table("all", None)
 
 
 def test_ab_testing_when_every_response_is_still_open(monkeypatch):

@@ -219,6 +219,7 @@ def test_forged_changed_prop_ids_get_whole_figures_not_a_server_error(client, ch
             {"id": "page-rs-model", "property": "data", "value": "all"},
             {"id": "page-rs-tick", "property": "data", "value": 0},
         ],
+        "state": [{"id": "rs-window-width", "property": "data", "value": 1366}],
         "changedPropIds": changed,
     }
     response = client.post("/_dash-update-component", json=body)

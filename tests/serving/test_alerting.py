@@ -19,6 +19,7 @@ pytestmark = pytest.mark.serving
 RULES = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "rules.yml"
 FIRING_TIMEOUT = 120
 SPIKED = "threat_detection"
+CLOCK = pd.Timestamp("2026-11-26T13:30", tz="UTC")
 
 
 def rules_without_delays() -> str:
@@ -55,10 +56,16 @@ def firing(prometheus: PrometheusServer, alert: str) -> list[dict]:
 
 
 def test_a_false_positive_spike_and_idle_gpus_fire_their_alerts_in_prometheus(tmp_path):
-    start = (pd.Timestamp.now(tz="UTC") - pd.Timedelta(hours=3)).floor("min")
+    # The simulated clock starts at a fixed moment, so that the hour before "now" is the same in
+    # every run: on the wall clock, some hours hold a model type whose own false-positive rate
+    # passes 0.9 with 20 alerts, and its alert fires beside the spiked one.
+    start = CLOCK - pd.Timedelta(hours=3)
     # GPU 0 always runs a session: with every model type's GPUs idle, one is idle now.
     incident = f"fp-spike:{SPIKED}@{start.isoformat()},gpu-idle:all@{start.isoformat()}"
-    with Gunicorn(tmp_path, DASHBOARD_SIM_INCIDENT=incident) as server:
+    clock = CLOCK.isoformat()
+    with Gunicorn(
+        tmp_path, DASHBOARD_SIM_INCIDENT=incident, DASHBOARD_SIM_CLOCK_START=clock
+    ) as server:
         # The first scrape of each worker computes the figures; later ones read them.
         for _ in range(4):
             assert requests.get(f"{server.url}/metrics", timeout=30).status_code == 200

@@ -70,7 +70,7 @@ def pages() -> list[str]:
         text_of(training.training_overview("30d", "all")[0]),
         text_of(resources.resources("7d", "all")[0]),
         text_of(data_quality.quality("30d", "all")[0]),
-        str(ab_testing.version_table("30d", "all")),
+        str(ab_testing.version_table("all")),
     ]
 
 

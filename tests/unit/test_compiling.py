@@ -8,7 +8,7 @@ import pytest
 
 from dashboard.callbacks import data_quality, overview, resources, training
 from dashboard.callbacks.views import views_of_app
-from dashboard.data import compiling, queries, store
+from dashboard.data import compiling, health, queries, store
 from dashboard.data.cache import cache
 from dashboard.data.compiling import CompiledShapes, direct_sql
 
@@ -35,6 +35,15 @@ def compared(monkeypatch):
 
     monkeypatch.setattr(store, "_sql", both)
     return shapes, checked
+
+
+def test_the_models_health_figures_get_ibis_sql_from_kept_shapes(app, compared):
+    shapes, checked = compared
+    with app.server.app_context():
+        for _ in range(2):
+            cache.clear()
+            health.compute_health()
+    assert checked and shapes.hits > 0
 
 
 @pytest.mark.parametrize("view", sorted(VIEWS))
