@@ -54,8 +54,13 @@ def utilisation_figure(fleet: pd.DataFrame, subtitle: str) -> go.Figure:
         )
     figure.update_xaxes(type="date")
     figure.update_yaxes(title_text="Utilisation (%)", range=[0, 100], secondary_y=False)
+    # Plotly syncs an overlaying axis' ticks with the primary's by default: 0.77, 1.54, ... GPUs.
     figure.update_yaxes(
-        title_text="GPUs busy", secondary_y=True, showgrid=False, rangemode="tozero"
+        title_text="GPUs busy",
+        secondary_y=True,
+        showgrid=False,
+        rangemode="tozero",
+        tickmode="auto",
     )
     return titled(figure, title, subtitle, room={"l": 62, "r": 36, "b": 78})
 
