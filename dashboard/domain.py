@@ -73,13 +73,15 @@ class GridColumn:
 
     def shown_text(self, frame: pd.DataFrame) -> pd.Series:
         values = frame[self.source]
-        shown = self.text(values) if self.text is not None else values
-        return shown.astype("string").fillna("").str.lower()
+        return _filter_text(self.text(values) if self.text is not None else values)
 
     def also_text(self, frame: pd.DataFrame) -> pd.Series | None:
-        if self.also is None:
-            return None
-        return frame[self.also].astype("string").fillna("").str.lower()
+        return None if self.also is None else _filter_text(frame[self.also])
+
+
+def _filter_text(values: pd.Series) -> pd.Series:
+    """Values as a text filter compares them: lower case, a missing one empty."""
+    return values.astype("string").fillna("").str.lower()
 
 
 @dataclass(frozen=True)

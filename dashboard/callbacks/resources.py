@@ -116,7 +116,7 @@ def zoomed_fleet(
         bucket = queries.fleet_trend_bucket(range_key, points)
     else:
         fleet = queries.fleet_trends_in(span, model, points)
-        bucket = queries.fleet_bucket(span, queries.RESOURCE_BUCKET_WIDTHS[0], points)
+        bucket = queries.fleet_trend_bucket_in(span, points)
     if fleet.empty:
         raise PreventUpdate
     gpus = queries.gpus_in_range(range_key, model)

@@ -722,8 +722,13 @@ def _fleet_trends(generation_key: str, range_key: str, model: str, points: int) 
 def fleet_trends_in(span: Window, model: str, points: int = TREND_POINTS) -> pd.DataFrame:
     """fleet_trends over any window (a zoom), in the finest bucket that gives at most `points`
     (down to one minute, the telemetry's own step)."""
-    bucket = fleet_bucket(span, RESOURCE_BUCKET_WIDTHS[0], points)
+    bucket = fleet_trend_bucket_in(span, points)
     return _fleet_trends_in(key(), span.start, span.end, validate_model(model), bucket)
+
+
+def fleet_trend_bucket_in(span: Window, points: int = TREND_POINTS) -> pd.Timedelta:
+    """The bucket width of fleet_trends_in(span, ..., points)."""
+    return fleet_bucket(span, RESOURCE_BUCKET_WIDTHS[0], validate_points(points))
 
 
 @cache.memoize()
