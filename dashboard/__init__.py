@@ -14,7 +14,7 @@ from dash import Dash, html
 
 from dashboard import browser_cache, callbacks, errors, ops, security
 from dashboard import pages as pages_package
-from dashboard.callbacks.router import routed_pages
+from dashboard.callbacks.router import page_layout, routed_pages
 from dashboard.components.shell import shell_layout
 from dashboard.config import settings_from_env
 from dashboard.data.cache import cache
@@ -79,11 +79,12 @@ def create_app(config: Mapping[str, object] | None = None) -> Dash:
     refresh_seconds = int(settings["REFRESH_SECONDS"])
     pages = register_pages()
     app.layout = lambda: shell_layout(pages, refresh_seconds)
-    # Every page's components, for Dash's checks of the callbacks against the layout.
-    app.validation_layout = html.Div(
-        [shell_layout(pages, refresh_seconds), *(page["layout"]() for page in pages)]
-    )
     callbacks.register(app)
+    # Every page's components as the router draws them, for Dash's checks of the callbacks
+    # against the layout.
+    app.validation_layout = html.Div(
+        [shell_layout(pages, refresh_seconds), *(page_layout(page) for page in pages)]
+    )
     errors.register(server)
     # Outermost, so that nothing the app answers leaves a request body on the connection.
     server.wsgi_app = DrainUnreadBody(server.wsgi_app)

@@ -52,15 +52,25 @@ def page_filter(prefix: str, name: str) -> str:
 
 
 def is_page_filter(component_id: str) -> bool:
-    return any(
-        component_id == page_filter(prefix, name)
-        for prefix in PAGE_PREFIXES
-        for name in PAGE_FILTERS
-    )
+    return filtered_page(component_id) is not None
+
+
+def filtered_page(component_id: str) -> str | None:
+    """The page prefix of a page filter's id ('page-tr-range' -> 'tr'), else None."""
+    for prefix in PAGE_PREFIXES:
+        if any(component_id == page_filter(prefix, name) for name in PAGE_FILTERS):
+            return prefix
+    return None
 
 
 def is_seen(component_id: str) -> bool:
     return component_id.endswith(SEEN_SUFFIX)
+
+
+def answered(component_id: str) -> str:
+    """'ab-summary-answered': the digest of the last answer of the callback drawing
+    `component_id` first (callbacks/answered.py)."""
+    return f"{component_id}-answered"
 
 
 # Overview

@@ -11,6 +11,7 @@ from dash import Dash, Input, Output, State, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import ids
+from dashboard.callbacks import answered
 from dashboard.callbacks.figure_updates import data_triggers, only_data_changed, partial_answer
 from dashboard.components.theme import empty_figure
 from dashboard.data.sources import MissingTable
@@ -51,19 +52,39 @@ def page_callback(
     app: Dash, *dependencies: object, **options: object
 ) -> Callable[[Callable], Callable]:
     """Like `server_callback`: registers the function, answering MissingTable with a
-    message, and a chart whose data alone changed with a partial update (figure_updates)."""
+    message, a chart whose data alone changed with a partial update (figure_updates), and, for
+    a page's data callback, an answer equal to the last one with no update (answered)."""
     outputs = [dependency for dependency in dependencies if isinstance(dependency, Output)]
-    triggers = data_triggers(dep for dep in dependencies if isinstance(dep, Input))
+    others = [dependency for dependency in dependencies if not isinstance(dependency, Output)]
+    inputs = [dependency for dependency in others if isinstance(dependency, Input)]
+    triggers = data_triggers(inputs)
+    page = answered.page_of(inputs)
+    if page is not None:
+        kept_output, kept_state = answered.kept_answer(page, outputs)
+        dependencies = (*outputs, kept_output, *others, kept_state)
 
     def register(function: Callable) -> Callable:
-        @functools.wraps(function)
-        def guarded(*args: object) -> object:
+        def answer_to(args: tuple[object, ...]) -> tuple[object, bool]:
+            """The function's answer, and whether it is one (not a missing table's)."""
             try:
-                answer = function(*args)
+                return function(*args), True
             except MissingTable as missing:
                 answers = missing_table_answers(outputs, missing)
-                return answers[0] if len(outputs) == 1 else tuple(answers)
-            return partial_answer(outputs, answer) if only_data_changed(triggers) else answer
+                return (answers[0] if len(outputs) == 1 else tuple(answers)), False
+
+        @functools.wraps(function)
+        def guarded(*args: object) -> object:
+            if page is not None:
+                *args, last = args
+            answer, computed = answer_to(tuple(args))
+            seal = None if page is None else answered.digest(answer)
+            if seal is not None and seal == last:
+                raise PreventUpdate
+            if computed and only_data_changed(triggers):
+                answer = partial_answer(outputs, answer)
+            if page is None:
+                return answer
+            return (*(tuple(answer) if len(outputs) > 1 else (answer,)), seal)
 
         server_callback(app, *dependencies, **options)(guarded)
         return function

@@ -18,6 +18,7 @@ from dash import Dash, Input, Output, State, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import ids
+from dashboard.callbacks import answered
 from dashboard.callbacks.ab_testing import initial_choices
 from dashboard.callbacks.guard import server_callback
 
@@ -79,11 +80,16 @@ def page_for(path: object) -> dict:
     return next((page for page in pages if page["path"] == path), pages[-1])
 
 
+def page_layout(page: dict, **data: object):
+    """A page's layout, with the stores its callbacks keep their last answers' digests in."""
+    return answered.with_answer_stores(page["layout"](**data), page["prefix"])
+
+
 def draw_page(path: object):
     """The layout of the page at `path`, into its slot; the other slots keep theirs."""
     page = page_for(path)
     data = LAYOUT_DATA.get(page["prefix"], dict)()
-    layout = page["layout"](**data)
+    layout = page_layout(page, **data)
     return tuple(layout if other is page else no_update for other in routed_pages())
 
 

@@ -208,18 +208,23 @@ def test_clientside_callbacks_are_not_served(client, post_callback, layouts):
 def test_forged_changed_prop_ids_get_whole_figures_not_a_server_error(client, changed):
     # Dash's callback context fails on these while telling a partial update from a whole one.
     body = {
-        "output": "..rs-kpis.children...rs-utilisation-chart.figure...rs-memory-chart.figure..",
+        "output": "..rs-kpis.children...rs-utilisation-chart.figure...rs-memory-chart.figure"
+        "...rs-kpis-answered.data..",
         "outputs": [
             {"id": "rs-kpis", "property": "children"},
             {"id": "rs-utilisation-chart", "property": "figure"},
             {"id": "rs-memory-chart", "property": "figure"},
+            {"id": "rs-kpis-answered", "property": "data"},
         ],
         "inputs": [
             {"id": "page-rs-range", "property": "data", "value": "7d"},
             {"id": "page-rs-model", "property": "data", "value": "all"},
             {"id": "page-rs-tick", "property": "data", "value": 0},
         ],
-        "state": [{"id": "rs-window-width", "property": "data", "value": 1366}],
+        "state": [
+            {"id": "rs-window-width", "property": "data", "value": 1366},
+            {"id": "rs-kpis-answered", "property": "data", "value": None},
+        ],
         "changedPropIds": changed,
     }
     response = client.post("/_dash-update-component", json=body)
