@@ -140,14 +140,24 @@ def zoomed_memory(relayout: object, range_key: object, model: object, width: obj
     return zoomed_fleet(relayout, range_key, model, width, "memory")
 
 
+WINDOW_WIDTH = """
+function(_id, _tick, known) {
+    const width = window.innerWidth;
+    return width === known ? dash_clientside.no_update : width;
+}
+"""
+
+
 def register(app: Dash) -> None:
-    # The window's width, read when the page mounts and on every refresh tick (a resize is
-    # seen by the next one).
+    # The window's width, read when the page mounts (before the charts' first request, which
+    # waits for it) and on every refresh tick, when it changes only: a resize is drawn anew by
+    # the next tick.
     app.clientside_callback(
-        "function() { return window.innerWidth; }",
+        WINDOW_WIDTH,
         Output(ids.RS_WIDTH, "data"),
         Input(ids.RS_WIDTH, "id"),
         Input(ids.page_filter(ids.RESOURCES, "tick"), "data"),
+        State(ids.RS_WIDTH, "data"),
     )
     page_callback(
         app,
@@ -155,7 +165,7 @@ def register(app: Dash) -> None:
         Output(ids.RS_UTILISATION, "figure"),
         Output(ids.RS_MEMORY, "figure"),
         *filter_inputs(ids.RESOURCES),
-        State(ids.RS_WIDTH, "data"),
+        Input(ids.RS_WIDTH, "data"),
     )(resources)
     # As on the Training charts: a zoom patches its chart alone.
     width = State(ids.RS_WIDTH, "data")

@@ -243,3 +243,30 @@ def test_zooming_the_resources_utilisation_chart_draws_the_window_minute_by_minu
     dashboard.driver.execute_script(RELAYOUT, ids.RS_UTILISATION, {"xaxis.autorange": True})
     wait_for_subtitle(dashboard, ids.RS_UTILISATION, "mean per 3 min")
     assert dashboard.get_logs() == []
+
+
+def test_a_wide_window_draws_the_resources_charts_finer_from_the_first_answer(dashboard):
+    # 1920 px: 800 points a chart (resources.chart_points), so 30 days in hourly buckets; a
+    # window 1366 px wide shows 500, two-hour buckets. The width reaches the server with the
+    # charts' first request: no answer is ever drawn at the narrower default.
+    dashboard.driver.set_window_size(1920, 1080)
+    dashboard.driver.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument",
+        {
+            "source": """
+            window.__subtitles = [];
+            new MutationObserver(() => {
+                const title = document.querySelector('#rs-utilisation-chart .gtitle-subtitle');
+                const text = title && title.textContent;
+                if (text && window.__subtitles[window.__subtitles.length - 1] !== text) {
+                    window.__subtitles.push(text);
+                }
+            }).observe(document, {subtree: true, childList: true, characterData: true});
+            """
+        },
+    )
+    dashboard.wait_for_page(url=f"{dashboard.server_url}/resources")
+    wait_for_subtitle(dashboard, ids.RS_UTILISATION, "mean per 1 h")
+    seen = dashboard.driver.execute_script("return window.__subtitles;")
+    assert seen and all("mean per 1 h" in text for text in seen), seen
+    assert dashboard.get_logs() == []

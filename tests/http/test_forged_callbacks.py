@@ -220,11 +220,9 @@ def test_forged_changed_prop_ids_get_whole_figures_not_a_server_error(client, ch
             {"id": "page-rs-range", "property": "data", "value": "7d"},
             {"id": "page-rs-model", "property": "data", "value": "all"},
             {"id": "page-rs-tick", "property": "data", "value": 0},
-        ],
-        "state": [
             {"id": "rs-window-width", "property": "data", "value": 1366},
-            {"id": "rs-kpis-answered", "property": "data", "value": None},
         ],
+        "state": [{"id": "rs-kpis-answered", "property": "data", "value": None}],
         "changedPropIds": changed,
     }
     response = client.post("/_dash-update-component", json=body)
