@@ -280,6 +280,16 @@ def headline(results: list[MetricResult], treatment: str, control: str) -> str:
     return f"{treatment} vs {control}: {'; '.join(parts)}."
 
 
+def two_lines(value: str, detail: str) -> list:
+    """A table cell's figure, and under it what qualifies it (n, interval), never wrapped
+    mid-phrase."""
+    return [
+        html.Span(value, className="text-nowrap"),
+        html.Br(),
+        html.Span(detail, className="small text-secondary text-nowrap"),
+    ]
+
+
 def results_table(results: list[MetricResult], control: str, treatment: str) -> dbc.Table:
     """Every figure behind the verdicts: levels with n, changes with intervals, p-values."""
     header = html.Thead(
@@ -307,22 +317,30 @@ def results_table(results: list[MetricResult], control: str, treatment: str) -> 
                 [
                     html.Td(metric.label),
                     html.Td(
-                        f"{level(metric, result['control_value'])} "
-                        f"(n = {fmt.count(result['n_control'])})"
+                        two_lines(
+                            level(metric, result["control_value"]),
+                            f"n = {fmt.count(result['n_control'])}",
+                        )
                     ),
                     html.Td(
-                        f"{level(metric, result['treatment_value'])} "
-                        f"(n = {fmt.count(result['n_treatment'])})"
+                        two_lines(
+                            level(metric, result["treatment_value"]),
+                            f"n = {fmt.count(result['n_treatment'])}",
+                        )
                     ),
                     html.Td(
-                        f"{change(metric, result['difference'])} "
-                        f"({change_interval(metric, result['ci_low'], result['ci_high'])})",
+                        two_lines(
+                            change(metric, result["difference"]),
+                            change_interval(metric, result["ci_low"], result["ci_high"]),
+                        ),
                         className=colour,
                     ),
                     html.Td(
-                        f"{relative(result['relative_lift'])} "
-                        f"({relative(result['relative_ci_low'])} to "
-                        f"{relative(result['relative_ci_high'])})",
+                        two_lines(
+                            relative(result["relative_lift"]),
+                            f"{relative(result['relative_ci_low'])} to "
+                            f"{relative(result['relative_ci_high'])}",
+                        ),
                         className=colour,
                     ),
                     html.Td(interval_name(result).removesuffix(" CI")),
