@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from dash import Dash, Output
+from dash import Dash, Output, html
 
 from dashboard import ids
 from dashboard.callbacks.filters import checked_filters, filter_inputs, per_bucket, scope
@@ -67,12 +67,17 @@ def headline(range_key: object, model: object, _tick: object = None):
     return cards, live_session_panel(active, model_label(model))
 
 
-def best_note(best: pd.Series | None, completed: pd.DataFrame) -> str:
-    """Which session the best accuracy comes from, or why there is none."""
+def best_note(best: pd.Series | None, completed: pd.DataFrame) -> str | list:
+    """Which session the best accuracy comes from (its name never broken at a hyphen), or why
+    there is none."""
     if best is not None:
         version = fmt.text(best["model_version"], "version unknown")
         name = fmt.session_name(best.get("run_name"), best["session_id"])
-        return f"Best validation accuracy · {name}, {version}"
+        return [
+            "Best validation accuracy · ",
+            html.Span(name, className="text-nowrap"),
+            f", {version}",
+        ]
     if completed.empty:
         return "No completed session in range"
     return "No completed session in range logged a validation accuracy"
