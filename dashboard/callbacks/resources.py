@@ -48,7 +48,7 @@ MIN_POINTS = 200
 
 @memoised_view
 def _resources_view(range_key: str, model: str, points: int):
-    summary = queries.resource_summary(range_key, model)
+    summary = queries.resource_summary(range_key, model, points)
     fleet = queries.fleet_trends(range_key, model, points)
     gpus = 0 if pd.isna(summary["gpus"]) else int(summary["gpus"])
     bucket = queries.fleet_trend_bucket(range_key, points)

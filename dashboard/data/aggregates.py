@@ -69,6 +69,25 @@ def fleet_trends(sums: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+# Of the fleet sums, the maxima: a window's is the maximum of its buckets', the rest add up.
+FLEET_MAXIMA = ("total_max", "mem_max", "host_max")
+
+
+def fleet_totals(sums: pd.DataFrame) -> pd.Series:
+    """The fleet sums of a whole window from those of its buckets, as one sum over the window
+    gives them: NaN (SQL's NULL) for a measure no cell had, an empty window's included."""
+    measures = [column for column in sums.columns if column != "bucket"]
+    return pd.Series(
+        {
+            column: _float(sums[column]).max()
+            if column in FLEET_MAXIMA
+            else _float(sums[column]).sum(min_count=1)
+            for column in measures
+        },
+        dtype="float64",
+    )
+
+
 def resource_summary(sums: pd.Series, gpus: int) -> pd.Series:
     """Headline figures over a window from one row of fleet sums and the GPUs counted."""
     frame = sums.to_frame().T

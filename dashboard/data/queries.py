@@ -703,8 +703,15 @@ def fleet_trends(range_key: str, model: str, points: int = TREND_POINTS) -> pd.D
 
     The buckets are the range's (RESOURCE_BUCKETS) or wider, at most `points` of them: about
     what a chart's plot area shows, a point a pixel (fleet_trend_bucket says which)."""
+    return aggregates.fleet_trends(fleet_bucket_sums(range_key, model, points))
+
+
+def fleet_bucket_sums(range_key: str, model: str, points: int = TREND_POINTS) -> pd.DataFrame:
+    """Per bucket of fleet_trends(range_key, model, points), the sums and maxima its means
+    and peaks are made of: kept rather than the trend, so that resource_summary totals them
+    and a Resources view runs one fleet query for its charts and its headline figures."""
     points = validate_points(points)
-    return _fleet_trends(key(), validate_range(range_key), validate_model(model), points)
+    return _fleet_bucket_sums(key(), validate_range(range_key), validate_model(model), points)
 
 
 def validate_points(points: object) -> int:
@@ -714,9 +721,13 @@ def validate_points(points: object) -> int:
 
 
 @cache.memoize()
-def _fleet_trends(generation_key: str, range_key: str, model: str, points: int) -> pd.DataFrame:
+def _fleet_bucket_sums(
+    generation_key: str, range_key: str, model: str, points: int
+) -> pd.DataFrame:
     span = window(range_key)
-    return _fleet_over(span, model, fleet_bucket(span, RESOURCE_BUCKETS[range_key], points))
+    return _bucketed_fleet_sums(
+        span, model, fleet_bucket(span, RESOURCE_BUCKETS[range_key], points)
+    )
 
 
 def fleet_trends_in(span: Window, model: str, points: int = TREND_POINTS) -> pd.DataFrame:
@@ -739,7 +750,7 @@ def _fleet_trends_in(
     model: str,
     bucket: pd.Timedelta,
 ) -> pd.DataFrame:
-    return _fleet_over(Window(start, end), model, bucket)
+    return aggregates.fleet_trends(_bucketed_fleet_sums(Window(start, end), model, bucket))
 
 
 def fleet_bucket(span: Window, finest: str | pd.Timedelta, points: int) -> pd.Timedelta:
@@ -759,10 +770,10 @@ def fleet_trend_bucket(range_key: str, points: int = TREND_POINTS) -> pd.Timedel
     return fleet_bucket(window(range_key), RESOURCE_BUCKETS[range_key], points)
 
 
-def _fleet_over(span: Window, model: str, bucket: pd.Timedelta) -> pd.DataFrame:
+def _bucketed_fleet_sums(span: Window, model: str, bucket: pd.Timedelta) -> pd.DataFrame:
     cells = _resource_cells("fleet_cells", span, _resource_step(bucket))
     sums = _fleet_sums(cells, model, {"bucket": _bucketed(cells, bucket)})
-    return aggregates.fleet_trends(_bucket_times(sums).sort_values("bucket", ignore_index=True))
+    return _bucket_times(sums).sort_values("bucket", ignore_index=True)
 
 
 def _fleet_sums(cells: ir.Table, model: str, keys: dict) -> pd.DataFrame:
@@ -780,24 +791,17 @@ def _fleet_sums(cells: ir.Table, model: str, keys: dict) -> pd.DataFrame:
         mem_max=cells.mem_max.max(where=busy),
         host_max=cells.host_max.max(where=busy),
     )
-    expression = (
-        cells.group_by(**keys).aggregate(**measures) if keys else cells.aggregate(**measures)
-    )
-    return fetch(expression)
+    return fetch(cells.group_by(**keys).aggregate(**measures))
 
 
-def resource_summary(range_key: str, model: str) -> pd.Series:
+def resource_summary(range_key: str, model: str, points: int = TREND_POINTS) -> pd.Series:
     """Headline resource figures over the range: utilisation while training, memory, and the
-    share of all fleet GPU-minutes the selected model's sessions used."""
-    return _resource_summary(key(), validate_range(range_key), validate_model(model))
+    share of all fleet GPU-minutes the selected model's sessions used.
 
-
-@cache.memoize()
-def _resource_summary(generation_key: str, range_key: str, model: str) -> pd.Series:
-    span = window(range_key)
-    fleet = _resource_cells("fleet_cells", span, RESOURCE_STEP)
-    sums = _fleet_sums(fleet, model, {}).iloc[0]
-    return aggregates.resource_summary(sums, gpus_in_range(range_key, model))
+    Totalled from the buckets of fleet_trends(range_key, model, points): any `points` gives
+    the same figures, and the charts' own share one query with them."""
+    totals = aggregates.fleet_totals(fleet_bucket_sums(range_key, model, points))
+    return aggregates.resource_summary(totals, gpus_in_range(range_key, model))
 
 
 def gpus_in_range(range_key: str, model: str) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pytest
 from dash.exceptions import PreventUpdate
 
@@ -14,8 +16,10 @@ from dashboard.callbacks import (
     shell,
     training,
 )
+from dashboard.callbacks.views import views_of_app
 from dashboard.components import format as fmt
 from dashboard.data import queries
+from dashboard.data.cache import cache
 from dashboard.domain import MODEL_LABELS, TIME_RANGES
 from tests.helpers import card_texts
 
@@ -157,6 +161,17 @@ def test_resources_fill_every_output():
     assert gpus > 0 and f" {gpus} GPUs " in heatmap.layout.title.subtitle.text
     assert f" {gpus} GPUs " in utilisation.layout.title.subtitle.text
     assert session_grid.session_page({"startRow": 0, "endRow": 60}, "24h", "all")["rowData"]
+
+
+@pytest.mark.parametrize("range_key", ["24h", "7d"])
+def test_a_cold_resources_view_runs_one_fleet_query_for_its_charts_and_figures(range_key):
+    cache.clear()
+    views_of_app().clear()
+    with mock.patch.object(queries, "fetch", wraps=queries.fetch) as spy:
+        resources.resources(range_key, "all", None, 1366)
+    # The fleet sums per bucket (the charts, and totalled, the headline figures) and the GPUs
+    # counted in the range: no second query of the window's fleet cells for the figures.
+    assert spy.call_count == 2
 
 
 def test_the_browser_checks_the_url_against_every_allowed_filter_value():

@@ -198,7 +198,7 @@ def test_data_quality_with_an_indicator_the_pipeline_does_not_report(monkeypatch
 
 
 def test_resources_without_gpu_telemetry_in_the_range(monkeypatch):
-    def nothing(_range_key, _model):
+    def nothing(_range_key, _model, _points=None):
         return pd.Series(
             np.nan,
             index=[

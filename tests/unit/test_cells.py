@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from dashboard.analysis.response_time import response_time_estimate
-from dashboard.data import queries
+from dashboard.data import aggregates, queries
+from dashboard.data.filters import Window
 from dashboard.domain import TIME_RANGES
 from tests.helpers import stored_table
 
@@ -136,3 +138,57 @@ def test_per_gpu_trends_equal_the_raw_aggregation(model):
         rtol=1e-6,
         check_names=False,
     )
+
+
+def _raw_resource_summary(usage: pd.DataFrame, model: str) -> pd.Series:
+    """The headline resource figures aggregated from the raw telemetry rows of a window."""
+    busy = usage[usage["session_id"].notna() if model == "all" else usage["model"] == model]
+    gpus = usage if model == "all" else busy
+    telemetry = ["gpu_util", "gpu_mem_used_gb", "gpu_mem_total_gb", "host_mem_used_gb"]
+    every, busy = usage[telemetry].astype("float64"), busy[telemetry].astype("float64")
+    return pd.Series(
+        {
+            "gpus": float(gpus["gpu_id"].nunique()),
+            "gpu_util_training": busy["gpu_util"].mean(),
+            "gpu_mem_peak_gb": busy["gpu_mem_used_gb"].max(),
+            "gpu_mem_total_gb": every["gpu_mem_total_gb"].max(),
+            "host_mem_peak_gb": busy["host_mem_used_gb"].max(),
+            "busy_share": len(busy) / len(every) if len(every) else np.nan,
+        }
+    )
+
+
+# The charts' points a Resources view passes: the default (downsampling off) and a 1366 px
+# window's, whose 24h and 7d buckets are not whole half hours (cells from raw rows).
+@pytest.mark.parametrize("points", [queries.TREND_POINTS, 500])
+@pytest.mark.parametrize("model", ["all", "threat_detection"])
+@pytest.mark.parametrize("range_key", list(TIME_RANGES))
+def test_the_resource_summary_totals_the_raw_rows_of_the_window(range_key, model, points):
+    expected = _raw_resource_summary(_in(_usage_with_models(), range_key), model)
+    summary = queries.resource_summary(range_key, model, points)
+    pd.testing.assert_series_equal(summary, expected, check_exact=False, rtol=1e-9)
+
+
+def test_an_empty_window_has_no_resource_figures_but_its_gpus():
+    after = queries.as_of() + pd.Timedelta(days=1)
+    nothing = Window(after, after + pd.Timedelta(hours=6))
+    sums = queries._bucketed_fleet_sums(nothing, "all", pd.Timedelta("10min"))
+    assert sums.empty
+    summary = aggregates.resource_summary(aggregates.fleet_totals(sums), 0)
+    assert summary["gpus"] == 0.0
+    assert summary.drop("gpus").isna().all()
+
+
+def test_window_totals_add_the_sums_and_take_the_maximum_of_the_maxima():
+    buckets = pd.DataFrame(
+        {
+            "bucket": pd.to_datetime(["2026-11-26 10:00", "2026-11-26 11:00"], utc=True),
+            "busy_rows": [3, 4],
+            "busy_util": [1.5, np.nan],
+            "mem_max": [np.nan, 7.0],
+            "host_max": [np.nan, np.nan],
+        }
+    )
+    totals = aggregates.fleet_totals(buckets)
+    expected = pd.Series({"busy_rows": 7.0, "busy_util": 1.5, "mem_max": 7.0, "host_max": np.nan})
+    pd.testing.assert_series_equal(totals, expected)
