@@ -14,6 +14,8 @@ and compute cells from raw rows elsewhere, with the same result.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import ibis
 import ibis.expr.types as ir
 import numpy as np
@@ -22,7 +24,16 @@ import pandas as pd
 from dashboard.analysis.response_time import response_time_estimate
 from dashboard.data import aggregates
 from dashboard.data.cache import cache
-from dashboard.data.cells import ALERT_STEP, ANY, IDLE, RESOURCE_STEP, UNKNOWN, bin_of, seconds
+from dashboard.data.cells import (
+    ALERT_STEP,
+    ALERT_SUMS,
+    ANY,
+    IDLE,
+    RESOURCE_STEP,
+    UNKNOWN,
+    bin_of,
+    seconds,
+)
 from dashboard.data.cells import alert_cells as raw_alert_cells
 from dashboard.data.cells import fleet_cells as raw_fleet_cells
 from dashboard.data.cells import gpu_cells as raw_gpu_cells
@@ -346,12 +357,14 @@ def _cells(name: str, span: Window, build, step: pd.Timedelta) -> ir.Table:
     if low is not None:
         stored = stored.filter(stored.bin >= _epoch(low))
         edges.insert(0, Window(span.start, low))
-    parts = [stored]
-    for edge in edges:
-        if edge.start < edge.end:
-            cells = build(raw.filter(within(raw.timestamp, edge)))
-            parts.append(cells.select(*stored.columns))
-    return parts[0] if len(parts) == 1 else ibis.union(*parts)
+    edges = [edge for edge in edges if edge.start < edge.end]
+    if not edges:
+        return stored
+    # Both edges' rows in one expression: their bins differ, and one build costs half as much.
+    inside = within(raw.timestamp, edges[0])
+    for edge in edges[1:]:
+        inside |= within(raw.timestamp, edge)
+    return ibis.union(stored, build(raw.filter(inside)).select(*stored.columns))
 
 
 def _epoch(moment: pd.Timestamp) -> int:
@@ -391,21 +404,54 @@ def alert_trends(range_key: str, model: str) -> pd.DataFrame:
 
 @cache.memoize()
 def _alert_trends(generation_key: str, range_key: str, model: str) -> pd.DataFrame:
-    span = window(range_key)
-    cells = _alert_cells(span, model)
-    sums = _alert_sums(cells, {"bucket": _bucketed(cells, TREND_BUCKETS[range_key])})
-    sums = _bucket_times(sums).sort_values("bucket", ignore_index=True)
+    sums = _range_alert_sums(generation_key, range_key, model)
     trends = aggregates.alert_kpis(sums, ["bucket"])
     trends["open"] = _open(sums)
-    waiting = trends.loc[trends["open"] > 0, "bucket"]
-    if len(waiting):
+    if (trends["open"] > 0).any():
         # Buckets with open alerts (the newest): their mean counts those alerts as waiting.
-        first = max(waiting.min(), span.start) if span.start is not None else waiting.min()
-        bucket = pd.Timedelta(TREND_BUCKETS[range_key])
-        means = _restricted_means(Window(first, span.end), model, bucket)
+        waits = _range_waits(generation_key, range_key, model)
+        means = _restricted_means(waits[waits["group"] != BEFORE_OPEN], "group").reset_index()
+        means = _bucket_times(means, "group").set_index("group")["mean"]
         fixed = trends["bucket"].map(means)
         trends["response_min"] = fixed.where(trends["open"] > 0, trends["response_min"])
     return trends
+
+
+@cache.memoize()
+def _range_alert_sums(generation_key: str, range_key: str, model: str) -> pd.DataFrame:
+    """The alert cell sums per trend bucket of the range: alert_trends reads them, and so do
+    the current levels of a range that is one comparison period long (24h, 7d)."""
+    cells = _alert_cells(window(range_key), model)
+    sums = _alert_sums(cells, {"bucket": _bucketed(cells, TREND_BUCKETS[range_key])})
+    return _bucket_times(sums).sort_values("bucket", ignore_index=True)
+
+
+# The group of the waits before the range's first bucket with open alerts: no bucket's mean
+# reads them, only the current period's.
+BEFORE_OPEN = -1
+
+
+@cache.memoize()
+def _range_waits(generation_key: str, range_key: str, model: str) -> pd.DataFrame:
+    """The response waits (_response_waits) both Kaplan-Meier means of a range need, in one
+    query: those of the trend buckets from the first with open alerts on (`group`: the
+    bucket, BEFORE_OPEN earlier), and those of the current comparison period (`current`)."""
+    span = window(range_key)
+    sums = _range_alert_sums(generation_key, range_key, model)
+    first = sums.loc[_open(sums) > 0, "bucket"].min()
+    if span.start is not None:
+        first = max(first, span.start)
+    current = _comparison_periods(range_key)[1]
+    bucket = pd.Timedelta(TREND_BUCKETS[range_key])
+
+    def marks(alerts: ir.Table) -> dict[str, ir.Value]:
+        grouped = bin_of(alerts.timestamp, bucket)
+        return {
+            "group": ibis.ifelse(alerts.timestamp >= first, grouped, BEFORE_OPEN),
+            "current": alerts.timestamp >= current.start,
+        }
+
+    return _response_waits(Window(min(first, current.start), span.end), model, marks)
 
 
 def alert_kpi_change(range_key: str, model: str) -> pd.DataFrame:
@@ -420,36 +466,78 @@ def alert_kpi_change(range_key: str, model: str) -> pd.DataFrame:
 
 @cache.memoize()
 def _alert_kpi_change(generation_key: str, range_key: str, model: str) -> pd.DataFrame:
-    period = COMPARISON_PERIODS[range_key]
-    span = window(range_key)
-    last_span = Window(span.end - period, span.end)
-    if COMPARED_WITH[range_key] == PREVIOUS:
-        first_span = Window(span.end - 2 * period, span.end - period)
-    else:
-        start = span.start if span.start is not None else data_start()
-        first_span = Window(start, start + period)
+    first_span = _comparison_periods(range_key)[0]
+    sums = _period_sums(generation_key, range_key, model)
+
+    def current_with_open() -> float:
+        waits = _range_waits(generation_key, range_key, model)
+        return _restricted_mean(waits[waits["current"]])
+
     parts = {
-        name: _span_levels(part, model)
-        for name, part in (("start", first_span), ("current", last_span))
+        "start": _levels(
+            sums.loc[["start"]], lambda: _restricted_mean(_response_waits(first_span, model))
+        ),
+        "current": _levels(sums.loc[["current"]], current_with_open),
     }
     levels = pd.DataFrame({name: part[list(LEVELS)] for name, part in parts.items()}).rename_axis(
         columns="p"
     )
     levels["change"] = levels["current"] - levels["start"]
-    levels.attrs["period"] = period
+    levels.attrs["period"] = COMPARISON_PERIODS[range_key]
     levels.attrs["compared_with"] = COMPARED_WITH[range_key]
     levels.attrs["open"] = int(parts["current"]["open"])
     return levels
+
+
+def _comparison_periods(range_key: str) -> tuple[Window, Window]:
+    """The range's start and current comparison periods (COMPARISON_PERIODS, COMPARED_WITH)."""
+    period = COMPARISON_PERIODS[range_key]
+    span = window(range_key)
+    last_span = Window(span.end - period, span.end)
+    if COMPARED_WITH[range_key] == PREVIOUS:
+        return Window(span.end - 2 * period, span.end - period), last_span
+    start = span.start if span.start is not None else data_start()
+    return Window(start, start + period), last_span
+
+
+def _period_sums(generation_key: str, range_key: str, model: str) -> pd.DataFrame:
+    """The alert sums of the start and the current period (index: start, current) in one
+    query; the current period's from the range's bucket sums when it is the whole range."""
+    first_span, last_span = _comparison_periods(range_key)
+    whole = last_span == window(range_key)
+    spans = {"start": first_span} if whole else {"start": first_span, "current": last_span}
+    sums = _windows_sums(spans, model)
+    if whole:
+        buckets = _range_alert_sums(generation_key, range_key, model)
+        sums.loc["current"] = buckets[list(ALERT_SUMS)].sum()
+    return sums
+
+
+def _windows_sums(spans: dict[str, Window], model: str) -> pd.DataFrame:
+    """One row of alert sums per named window (index: the names; NaN for a window with no
+    alert), in one query."""
+    parts = [
+        _alert_cells(span, model).mutate(period=ibis.literal(name)) for name, span in spans.items()
+    ]
+    cells = parts[0] if len(parts) == 1 else ibis.union(*parts)
+    sums = _alert_sums(cells, {"period": cells.period})
+    return sums.set_index("period")[list(ALERT_SUMS)].reindex(list(spans))
 
 
 def _span_levels(span: Window, model: str) -> pd.Series:
     """The SOC KPIs over one window (LEVELS), with `alerts` and `open` (still unanswered,
     which response_min counts as still waiting)."""
     sums = _alert_sums(_alert_cells(span, model), {})
+    return _levels(sums, lambda: _restricted_mean(_response_waits(span, model)))
+
+
+def _levels(sums: pd.DataFrame, response_with_open: Callable[[], float]) -> pd.Series:
+    """LEVELS, `alerts` and `open` of one row of alert sums; with alerts still open, the
+    response time is `response_with_open()` (the Kaplan-Meier mean that counts them)."""
     levels = aggregates.alert_levels(sums)
     still_open = int(_open(sums).iloc[0])
     if still_open > 0:
-        levels["response_min"] = _response_with_open(span, model)
+        levels["response_min"] = response_with_open()
     levels["alerts"] = int(pd.to_numeric(sums["alerts"]).fillna(0).iloc[0])
     levels["open"] = still_open
     return levels
@@ -501,54 +589,58 @@ def _open(sums: pd.DataFrame) -> pd.Series:
     return (alerts - pd.to_numeric(sums["responded"]).fillna(0)).astype("int64")
 
 
-def _response_with_open(span: Window, model: str) -> float:
-    """Mean response time of the window's alerts with the open ones counted as still waiting:
-    the Kaplan-Meier restricted mean (analysis.response_time), up to the longest wait seen."""
-    return _restricted_means(span, model).iloc[0]
+def _response_waits(
+    span: Window, model: str, marks: Callable[[ir.Table], dict[str, ir.Value]] = lambda _: {}
+) -> pd.DataFrame:
+    """The window's alerts as Kaplan-Meier durations, in one query: `minutes` (the response
+    time, or for an open alert how long it has waited up to the data's as_of), `answered`,
+    `alerts` (how many share the row) and the columns `marks` computes in the engine.
 
-
-def _restricted_means(span: Window, model: str, bucket: pd.Timedelta | None = None) -> pd.Series:
-    """Per `bucket` of the window's alerts (one group, 0, without): the Kaplan-Meier restricted
-    mean response time, an open alert having waited from its timestamp to the data's as_of.
-
-    The engine returns each distinct response time of the answered alerts with its count, and
-    the open alerts' timestamps: response times repeat (they are kept to the hundredth of a
-    minute), so the millions of alerts of a week cross as a few thousand rows, and the
-    estimate is the one of the alerts listed one by one."""
+    Answered alerts cross as their distinct response times with counts: response times repeat
+    (they are kept to the hundredth of a minute), so the millions of alerts of a week cross as
+    a few thousand rows, and the estimate is the one of the alerts listed one by one. Open
+    alerts cross one by one with their timestamps."""
     alerts = contract_table("alerts")
     alerts = model_filter(alerts.filter(within(alerts.timestamp, span)), model)
-    alerts = alerts.mutate(
-        group=bin_of(alerts.timestamp, bucket) if bucket is not None else ibis.literal(0)
-    )
+    marked = marks(alerts)
+    alerts = alerts.mutate(**marked)
+    keys = list(marked)
     answered = alerts.filter(alerts.response_time_min.notnull())
-    answered = fetch(
-        answered.group_by(["group", answered.response_time_min.name("minutes")]).aggregate(
-            alerts=answered.count()
-        )
+    answered = answered.group_by([*keys, answered.response_time_min.name("minutes")]).aggregate(
+        alerts=answered.count(), opened_at=ibis.null(alerts.timestamp.type())
     )
     opened = alerts.filter(alerts.response_time_min.isnull())
-    still_open = fetch(opened.select("group", "timestamp"))
-    waited = (as_of() - still_open["timestamp"]).dt.total_seconds() / 60.0
-    durations = pd.DataFrame(
-        {
-            "group": np.concatenate([answered["group"], still_open["group"]]).astype("int64"),
-            "minutes": np.concatenate([answered["minutes"], waited.clip(lower=0.0)]),
-            "answered": np.repeat([True, False], [len(answered), len(still_open)]),
-            "alerts": np.concatenate([answered["alerts"], np.ones(len(still_open))]),
-        }
+    opened = opened.select(
+        *keys,
+        minutes=ibis.null("float64"),
+        alerts=ibis.literal(1, "int64"),
+        opened_at=opened.timestamp,
     )
-    means = {}
-    for group, part in durations.groupby("group"):
-        estimate = response_time_estimate(
-            part["minutes"].to_numpy(dtype=float),
-            part["answered"].to_numpy(),
-            counts=part["alerts"].to_numpy(dtype=np.int64),
-        )
-        means[group] = estimate["restricted_mean"]
-    means = pd.Series(means, dtype="float64").rename_axis("group").reset_index(name="mean")
-    if bucket is not None:
-        means = _bucket_times(means, "group")
-    return means.set_index("group")["mean"]
+    rows = fetch(answered.union(opened))
+    is_answered = rows["opened_at"].isna().to_numpy()
+    waited = (as_of() - rows["opened_at"]).dt.total_seconds() / 60.0
+    return rows[keys].assign(
+        minutes=np.where(is_answered, rows["minutes"], waited.clip(lower=0.0)).astype(float),
+        answered=is_answered,
+        alerts=rows["alerts"].astype("int64"),
+    )
+
+
+def _restricted_mean(waits: pd.DataFrame) -> float:
+    """The Kaplan-Meier restricted mean response time of `waits` (_response_waits), up to the
+    longest wait seen (analysis.response_time): open alerts count as still waiting."""
+    estimate = response_time_estimate(
+        waits["minutes"].to_numpy(dtype=float),
+        waits["answered"].to_numpy(),
+        counts=waits["alerts"].to_numpy(dtype=np.int64),
+    )
+    return estimate["restricted_mean"]
+
+
+def _restricted_means(waits: pd.DataFrame, by: str) -> pd.Series:
+    """_restricted_mean per value of the column `by` of `waits`, named `mean`."""
+    means = {group: _restricted_mean(part) for group, part in waits.groupby(by)}
+    return pd.Series(means, dtype="float64", name="mean").rename_axis(by)
 
 
 def version_trends(range_key: str, model: str) -> pd.DataFrame:
