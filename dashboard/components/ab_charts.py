@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
+from dashboard.components import figures
 from dashboard.components.ab_verdicts import (
     METRIC_BY_KEY,
     METRICS,
@@ -31,7 +32,7 @@ def forest_figure(results: list[MetricResult], subtitle: str) -> go.Figure:
     title = "Relative change, with intervals"
     if not results:
         return empty_figure(title, "Nothing to compare")
-    figure = go.Figure()
+    traces = []
     for result in reversed(results):  # the first metric on top
         metric = METRIC_BY_KEY[result["metric"]]
         colour = TONE_COLOURS[tone(metric, result)]
@@ -40,16 +41,17 @@ def forest_figure(results: list[MetricResult], subtitle: str) -> go.Figure:
             result["relative_ci_low"] * 100,
             result["relative_ci_high"] * 100,
         )
-        figure.add_trace(
-            go.Scatter(
-                x=[lift],
-                y=[_direction_label(metric.key)],
-                mode="markers+text",
-                text=[relative(result["relative_lift"])],
-                textposition="top center",
-                textfont={"color": colour},
-                marker={"size": 11, "color": colour, "symbol": "diamond"},
-                error_x={
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [lift],
+                "y": [_direction_label(metric.key)],
+                "mode": "markers+text",
+                "text": [relative(result["relative_lift"])],
+                "textposition": "top center",
+                "textfont": {"color": colour},
+                "marker": {"size": 11, "color": colour, "symbol": "diamond"},
+                "error_x": {
                     "type": "data",
                     "symmetric": False,
                     "array": [high - lift],
@@ -58,18 +60,24 @@ def forest_figure(results: list[MetricResult], subtitle: str) -> go.Figure:
                     "thickness": 2.5,
                     "width": 6,
                 },
-                name=metric.label,
-                hovertemplate=f"{metric.label}: %{{x:+.1f}}% ({interval_name(result)} "
+                "name": metric.label,
+                "hovertemplate": f"{metric.label}: %{{x:+.1f}}% ({interval_name(result)} "
                 f"{low:+.1f}% to {high:+.1f}%)<extra></extra>",
-            )
+            }
         )
-    figure.add_vline(x=0, line=ZERO_LINE)
-    figure.update_layout(showlegend=False)
-    figure.update_xaxes(title_text="Treatment vs control (%)", ticksuffix="%", zeroline=False)
-    # Room above the top metric for its label, which Plotly would cut at the plot's edge.
-    figure.update_yaxes(automargin=True, range=[-0.5, len(results) - 0.1])
+    layout = {
+        "shapes": [figures.vertical_line(0, ZERO_LINE)],
+        "showlegend": False,
+        "xaxis": {
+            "title": {"text": "Treatment vs control (%)"},
+            "ticksuffix": "%",
+            "zeroline": False,
+        },
+        # Room above the top metric for its label, which Plotly would cut at the plot's edge.
+        "yaxis": {"automargin": True, "range": [-0.5, len(results) - 0.1]},
+    }
     # The longest metric label, "False-positive rate (↓ better)", needs about 186 px.
-    return titled(figure, title, subtitle, room={"l": 190, "b": 54})
+    return titled(figures.from_dicts(traces, layout), title, subtitle, room={"l": 190, "b": 54})
 
 
 def cumulative_figure(effects: pd.DataFrame, subtitle: str) -> go.Figure:
@@ -84,54 +92,56 @@ def cumulative_figure(effects: pd.DataFrame, subtitle: str) -> go.Figure:
         return empty_figure(
             title, "Both arms need alerts on the same days to follow the effect", height=420
         )
-    figure = make_subplots(
-        rows=2,
-        cols=2,
+    layout = figures.grid_layout(
+        2,
+        2,
+        tuple(f"{metric.label} ({'min' if metric.in_minutes else 'pts'})" for metric in METRICS),
         shared_xaxes=True,
         vertical_spacing=0.14,
         horizontal_spacing=0.08,
-        subplot_titles=[
-            f"{metric.label} ({'min' if metric.in_minutes else 'pts'})" for metric in METRICS
-        ],
     )
+    traces: list[dict] = []
+    shapes = []
     for index, metric in enumerate(METRICS):
-        row, col = divmod(index, 2)
         rows = effects[effects["metric"] == metric.key]
         factor, unit = (1.0, " min") if metric.in_minutes else (100.0, " pts")
-        colour = SERIES[index]
-        figure.add_trace(
-            go.Scatter(
-                x=pd.concat([rows["day"], rows["day"][::-1]]),
-                y=pd.concat([rows["ci_high"], rows["ci_low"][::-1]]) * factor,
-                mode="lines",
-                fill="toself",
-                fillcolor="rgba(148,163,184,0.18)",
-                line={"width": 0},
-                hoverinfo="skip",
-                name="Always-valid interval",
-                showlegend=index == 0,
-            ),
-            row=row + 1,
-            col=col + 1,
+        days = figures.times(rows["day"])
+        axes = figures.subplot(index)
+        traces.append(
+            {
+                "type": "scatter",
+                "x": np.concatenate([days, days[::-1]]),
+                "y": np.concatenate([rows["ci_high"], rows["ci_low"][::-1]]) * factor,
+                "mode": "lines",
+                "fill": "toself",
+                "fillcolor": "rgba(148,163,184,0.18)",
+                "line": {"width": 0},
+                "hoverinfo": "skip",
+                "name": "Always-valid interval",
+                "showlegend": index == 0,
+                **axes,
+            }
         )
-        figure.add_trace(
-            go.Scatter(
-                x=rows["day"],
-                y=rows["difference"] * factor,
-                mode="lines+markers",
-                line={"color": colour, "width": 2},
-                marker={"size": 5},
-                name=metric.label,
-                showlegend=False,
-                customdata=(rows[["ci_low", "ci_high"]] * factor).to_numpy(),
-                hovertemplate=f"%{{x|%Y-%m-%d}}<br>{metric.label}: %{{y:+.2f}}{unit}"
+        traces.append(
+            {
+                "type": "scatter",
+                "x": days,
+                "y": (rows["difference"] * factor).to_numpy(),
+                "mode": "lines+markers",
+                "line": {"color": SERIES[index], "width": 2},
+                "marker": {"size": 5},
+                "name": metric.label,
+                "showlegend": False,
+                "customdata": (rows[["ci_low", "ci_high"]] * factor).to_numpy(),
+                "hovertemplate": f"%{{x|%Y-%m-%d}}<br>{metric.label}: %{{y:+.2f}}{unit}"
                 f"<br>always-valid CI %{{customdata[0]:+.2f}} to %{{customdata[1]:+.2f}}{unit}"
                 "<extra></extra>",
-            ),
-            row=row + 1,
-            col=col + 1,
+                **axes,
+            }
         )
-        figure.add_hline(y=0, line=ZERO_LINE, row=row + 1, col=col + 1)
-    figure.update_annotations(font={"size": 12})
-    figure.update_layout(legend={"y": -0.12})
+        shapes.append(figures.horizontal_line(0, ZERO_LINE, index))
+    for annotation in layout["annotations"]:
+        annotation["font"] = {"size": 12}
+    layout.update(shapes=shapes, legend={"y": -0.12})
+    figure = figures.from_dicts(traces, layout)
     return titled(figure, title, subtitle, height=420, room={"b": 72})

@@ -10,7 +10,6 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 import plotly.graph_objects as go
 from dash import html
-from plotly.subplots import make_subplots
 
 from dashboard.analysis.quality import (
     COMPOSITE_WEIGHTS,
@@ -21,6 +20,7 @@ from dashboard.analysis.quality import (
     WARNING,
     Threshold,
 )
+from dashboard.components import figures
 from dashboard.components import format as fmt
 from dashboard.components.kpi import TONES, change_tone
 from dashboard.components.theme import BAD, GOOD, MUTED, SERIES, empty_figure, titled
@@ -242,64 +242,53 @@ def quality_trend_figure(
     title = TREND_TITLE
     if daily.empty:
         return empty_figure(title, "No data-quality measurements in this range", height=460)
-    figure = make_subplots(
-        rows=2,
-        cols=4,
+    layout = figures.grid_layout(
+        2,
+        4,
+        tuple(INDICATORS.values()),
         shared_xaxes=True,
         vertical_spacing=0.16,
         horizontal_spacing=0.05,
-        subplot_titles=list(INDICATORS.values()),
     )
+    traces: list[dict] = []
     shapes: list[dict] = []
     for index, indicator in enumerate(INDICATORS):
-        row, col = divmod(index, 4)
         factor, unit = (1, " days") if indicator == "freshness_days" else (100, "%")
-        figure.add_trace(
-            go.Scatter(
-                x=daily["date"],
-                y=daily[indicator] * factor,
-                mode="lines" if len(daily) > FEW_DAYS else "lines+markers",
-                name=INDICATORS[indicator],
-                line={"color": SERIES[index % len(SERIES)], "width": 1.8},
-                hovertemplate=f"%{{x|%Y-%m-%d}}<br>%{{y:.1f}}{unit}<extra></extra>",
-            ),
-            row=row + 1,
-            col=col + 1,
+        traces.append(
+            {
+                "type": "scatter",
+                "x": figures.times(daily["date"]),
+                "y": (daily[indicator] * factor).to_numpy(),
+                "mode": "lines" if len(daily) > FEW_DAYS else "lines+markers",
+                "name": INDICATORS[indicator],
+                "line": {"color": SERIES[index % len(SERIES)], "width": 1.8},
+                "hovertemplate": f"%{{x|%Y-%m-%d}}<br>%{{y:.1f}}{unit}<extra></extra>",
+                **figures.subplot(index),
+            }
         )
+        # Each threshold spans its subplot's width.
         threshold = thresholds[indicator]
-        # Subplots are numbered row by row; each threshold spans its subplot's width. Shapes
-        # as dicts: add_hline costs plotly ~20 ms each to validate.
-        axis = "" if index == 0 else str(index + 1)
         for level, dash, status in (
             (threshold.warning, "dash", WARNING),
             (threshold.failing, "dot", FAILING),
         ):
-            shapes.append(
-                {
-                    "type": "line",
-                    "xref": f"x{axis} domain",
-                    "x0": 0,
-                    "x1": 1,
-                    "yref": f"y{axis}",
-                    "y0": level * factor,
-                    "y1": level * factor,
-                    "line": {"color": STATUS_LOOK[status][2], "width": 1, "dash": dash},
-                    "opacity": 0.8,
-                }
-            )
-    figure.update_layout(shapes=shapes)
+            line = {"color": STATUS_LOOK[status][2], "width": 1, "dash": dash}
+            shapes.append({**figures.horizontal_line(level * factor, line, index), "opacity": 0.8})
+    layout.update(shapes=shapes, showlegend=False)
+    for annotation in layout["annotations"]:
+        annotation["font"] = {"size": 12}
     if len(daily) == 1:
         # One day has no extent of its own; show it in the middle of three.
         day = daily["date"].iloc[0]
-        figure.update_xaxes(
+        figures.update_axes(
+            layout,
+            "x",
             range=[day - pd.Timedelta(days=1), day + pd.Timedelta(days=1)],
             dtick=pd.Timedelta(days=1).total_seconds() * 1000,
             tickformat="%b %d",
         )
-    figure.update_layout(showlegend=False)
-    figure.update_annotations(font={"size": 12})
     return titled(
-        figure,
+        figures.from_dicts(traces, layout),
         title,
         f"{subtitle} · dashed: warning threshold · dotted: failing threshold",
         height=460,

@@ -7,14 +7,19 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+import plotly.colors
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
+from dashboard.components import figures
 from dashboard.components.theme import SERIES, compact, empty_figure, epoch_ms, titled
 
 NO_ROWS = "No GPU samples in this range for this model type"
 # Most heatmap cells sent to the browser; more GPUs get proportionally wider time cells.
 HEATMAP_CELLS = 40_000
+# Viridis, as plotly's validation spells the named scale out for the browser.
+HEATMAP_COLOURS = [
+    [index / 9, colour] for index, colour in enumerate(plotly.colors.sequential.Viridis)
+]
 
 
 def utilisation_figure(fleet: pd.DataFrame, subtitle: str) -> go.Figure:
@@ -22,46 +27,48 @@ def utilisation_figure(fleet: pd.DataFrame, subtitle: str) -> go.Figure:
     title = "GPU utilisation"
     if fleet.empty:
         return empty_figure(title, NO_ROWS)
-    figure = make_subplots(specs=[[{"secondary_y": True}]])
-    figure.add_trace(
-        go.Scatter(
-            x=epoch_ms(fleet["bucket"]),
-            y=compact(fleet["gpus_busy"]),
-            name="GPUs busy",
-            mode="lines",
-            line={"width": 0, "shape": "hv"},
-            fill="tozeroy",
-            fillcolor="rgba(148,163,184,0.18)",
-            hovertemplate="%{x}<br>%{y:.1f} GPUs busy<extra></extra>",
-        ),
-        secondary_y=True,
-    )
+    buckets = epoch_ms(fleet["bucket"])
+    traces = [
+        {
+            "type": "scatter",
+            "x": buckets,
+            "y": compact(fleet["gpus_busy"]),
+            "name": "GPUs busy",
+            "mode": "lines",
+            "line": {"width": 0, "shape": "hv"},
+            "fill": "tozeroy",
+            "fillcolor": "rgba(148,163,184,0.18)",
+            "hovertemplate": "%{x}<br>%{y:.1f} GPUs busy<extra></extra>",
+            "xaxis": "x",
+            "yaxis": "y2",
+        }
+    ]
     for column, name, colour in (
         ("gpu_util_training", "While training", SERIES[0]),
         ("gpu_util_all", "All GPU time (idle included)", SERIES[2]),
     ):
-        figure.add_trace(
-            go.Scatter(
-                x=epoch_ms(fleet["bucket"]),
-                y=compact(fleet[column], 100),
-                name=name,
-                mode="lines",
-                line={"width": 1.6, "color": colour},
-                connectgaps=False,
-                hovertemplate=f"{name}<br>%{{x}}<br>%{{y:.0f}}%<extra></extra>",
-            ),
-            secondary_y=False,
+        traces.append(
+            {
+                "type": "scatter",
+                "x": buckets,
+                "y": compact(fleet[column], 100),
+                "name": name,
+                "mode": "lines",
+                "line": {"width": 1.6, "color": colour},
+                "connectgaps": False,
+                "hovertemplate": f"{name}<br>%{{x}}<br>%{{y:.0f}}%<extra></extra>",
+                "xaxis": "x",
+                "yaxis": "y",
+            }
         )
-    figure.update_xaxes(type="date")
-    figure.update_yaxes(title_text="Utilisation (%)", range=[0, 100], secondary_y=False)
+    layout = figures.grid_layout(secondary_y=True)
+    layout["xaxis"]["type"] = "date"
+    layout["yaxis"].update(title={"text": "Utilisation (%)"}, range=[0, 100])
     # Plotly syncs an overlaying axis' ticks with the primary's by default: 0.77, 1.54, ... GPUs.
-    figure.update_yaxes(
-        title_text="GPUs busy",
-        secondary_y=True,
-        showgrid=False,
-        rangemode="tozero",
-        tickmode="auto",
+    layout["yaxis2"].update(
+        title={"text": "GPUs busy"}, showgrid=False, rangemode="tozero", tickmode="auto"
     )
+    figure = figures.from_dicts(traces, layout)
     return titled(figure, title, subtitle, room={"l": 62, "r": 36, "b": 78})
 
 
@@ -70,26 +77,27 @@ def memory_figure(fleet: pd.DataFrame, subtitle: str) -> go.Figure:
     title = "GPU and host memory while training"
     if fleet.empty:
         return empty_figure(title, NO_ROWS)
-    figure = go.Figure()
     lines = (
         ("gpu_mem_training_gb", "GPU memory, mean per GPU", SERIES[3], "solid"),
         ("gpu_mem_peak_gb", "GPU memory, peak", SERIES[3], "dot"),
         ("host_mem_training_gb", "Host memory, mean", SERIES[1], "solid"),
         ("host_mem_peak_gb", "Host memory, peak", SERIES[1], "dot"),
     )
-    for column, name, colour, dash in lines:
-        figure.add_trace(
-            go.Scatter(
-                x=epoch_ms(fleet["bucket"]),
-                y=compact(fleet[column]),
-                name=name,
-                mode="lines",
-                line={"color": colour, "dash": dash, "width": 1.5},
-                hovertemplate=f"{name}<br>%{{x}}<br>%{{y:.1f}} GB<extra></extra>",
-            )
-        )
-    figure.update_xaxes(type="date")
-    figure.update_yaxes(title_text="GB", rangemode="tozero")
+    buckets = epoch_ms(fleet["bucket"])
+    traces = [
+        {
+            "type": "scatter",
+            "x": buckets,
+            "y": compact(fleet[column]),
+            "name": name,
+            "mode": "lines",
+            "line": {"color": colour, "dash": dash, "width": 1.5},
+            "hovertemplate": f"{name}<br>%{{x}}<br>%{{y:.1f}} GB<extra></extra>",
+        }
+        for column, name, colour, dash in lines
+    ]
+    layout = {"xaxis": {"type": "date"}, "yaxis": {"title": {"text": "GB"}, "rangemode": "tozero"}}
+    figure = figures.from_dicts(traces, layout)
     # The four legend entries take two rows at half the page's width.
     return titled(figure, title, subtitle, room={"b": 94})
 
@@ -113,18 +121,17 @@ def gpu_heatmap(
         grid = grid.T.groupby(np.arange(grid.shape[1]) // merged).mean().T
         grid.columns = buckets[::merged]
         subtitle += f" · {len(grid.index)} GPUs: each cell {merged} buckets"
-    figure = go.Figure(
-        go.Heatmap(
-            z=(grid.to_numpy() * 100).round(1).astype(np.float32),
-            x=epoch_ms(pd.Series(grid.columns)),
-            y=[f"GPU {gpu} · {names[gpu]}" if gpu in names else f"GPU {gpu}" for gpu in grid.index],
-            colorscale="Viridis",
-            zmin=0,
-            zmax=100,
-            colorbar={"title": {"text": "%"}},
-            hovertemplate="%{y}<br>%{x}<br>%{z:.0f}%<extra></extra>",
-        )
-    )
-    figure.update_xaxes(type="date")
+    heatmap = {
+        "type": "heatmap",
+        "z": (grid.to_numpy() * 100).round(1).astype(np.float32),
+        "x": epoch_ms(pd.Series(grid.columns)),
+        "y": [f"GPU {gpu} · {names[gpu]}" if gpu in names else f"GPU {gpu}" for gpu in grid.index],
+        "colorscale": HEATMAP_COLOURS,
+        "zmin": 0,
+        "zmax": 100,
+        "colorbar": {"title": {"text": "%"}},
+        "hovertemplate": "%{y}<br>%{x}<br>%{z:.0f}%<extra></extra>",
+    }
+    figure = figures.from_dicts([heatmap], {"xaxis": {"type": "date"}})
     height = max(260, min(40 * len(grid.index) + 140, 900))
     return titled(figure, title, subtitle, height=height, room={"r": 116})

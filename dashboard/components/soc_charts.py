@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
+from dashboard.components import figures
 from dashboard.components.theme import SERIES, empty_figure, titled
 
 # KPI column -> (label, unit on screen, multiply by)
@@ -21,31 +21,31 @@ def impact_figure(trends: pd.DataFrame, subtitle: str) -> go.Figure:
     title = "SOC impact of the triage models"
     if trends.empty:
         return empty_figure(title, "No alerts in this range for this model type")
-    figure = make_subplots(
-        rows=1,
-        cols=3,
+    layout = figures.grid_layout(
+        1,
+        3,
+        tuple(f"{label} ({unit})" for label, unit, _ in SOC_KPIS.values()),
         horizontal_spacing=0.07,
-        subplot_titles=[f"{label} ({unit})" for label, unit, _ in SOC_KPIS.values()],
     )
-    for column, (label, unit, factor) in SOC_KPIS.items():
-        col = list(SOC_KPIS).index(column) + 1
-        figure.add_trace(
-            go.Scatter(
-                x=trends["bucket"],
-                y=trends[column] * factor,
-                name=label,
-                mode="lines",
-                line={"color": SERIES[col - 1], "width": 2},
-                customdata=trends["alerts"],
-                hovertemplate=f"%{{x}}<br>{label}: %{{y:.1f}} {unit}<br>%{{customdata:,}} alerts"
-                "<extra></extra>",
-            ),
-            row=1,
-            col=col,
-        )
-    figure.update_layout(showlegend=False)
-    figure.update_annotations(font={"size": 12})
-    return titled(figure, title, subtitle, height=300)
+    traces = [
+        {
+            "type": "scatter",
+            "x": figures.times(trends["bucket"]),
+            "y": (trends[column] * factor).to_numpy(),
+            "name": label,
+            "mode": "lines",
+            "line": {"color": SERIES[index], "width": 2},
+            "customdata": trends["alerts"].to_numpy(),
+            "hovertemplate": f"%{{x}}<br>{label}: %{{y:.1f}} {unit}<br>%{{customdata:,}} alerts"
+            "<extra></extra>",
+            **figures.subplot(index),
+        }
+        for index, (column, (label, unit, factor)) in enumerate(SOC_KPIS.items())
+    ]
+    layout["showlegend"] = False
+    for annotation in layout["annotations"]:
+        annotation["font"] = {"size": 12}
+    return titled(figures.from_dicts(traces, layout), title, subtitle, height=300)
 
 
 def version_trend_figure(trends: pd.DataFrame, kpi: str, subtitle: str) -> go.Figure:
@@ -54,18 +54,18 @@ def version_trend_figure(trends: pd.DataFrame, kpi: str, subtitle: str) -> go.Fi
     title = f"{label} by model version, live alerts"
     if trends.empty:
         return empty_figure(title, "No alerts in this range for this model type")
-    figure = go.Figure()
-    for version, rows in trends.groupby("model_version", sort=False, observed=True):
-        figure.add_trace(
-            go.Scatter(
-                x=rows["bucket"],
-                y=rows[kpi] * factor,
-                name=str(version),
-                mode="lines",
-                customdata=rows["alerts"],
-                hovertemplate=f"{version}<br>%{{x}}<br>{label}: %{{y:.1f}} {unit}<br>"
-                "%{customdata:,} alerts<extra></extra>",
-            )
-        )
-    figure.update_yaxes(title_text=f"{label} ({unit})")
-    return titled(figure, title, subtitle, room={"b": 78})
+    traces = [
+        {
+            "type": "scatter",
+            "x": figures.times(rows["bucket"]),
+            "y": (rows[kpi] * factor).to_numpy(),
+            "name": str(version),
+            "mode": "lines",
+            "customdata": rows["alerts"].to_numpy(),
+            "hovertemplate": f"{version}<br>%{{x}}<br>{label}: %{{y:.1f}} {unit}<br>"
+            "%{customdata:,} alerts<extra></extra>",
+        }
+        for version, rows in trends.groupby("model_version", sort=False, observed=True)
+    ]
+    layout = {"yaxis": {"title": {"text": f"{label} ({unit})"}}}
+    return titled(figures.from_dicts(traces, layout), title, subtitle, room={"b": 78})

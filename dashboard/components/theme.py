@@ -9,6 +9,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from dashboard.components import figures
+
 TEMPLATE = "soc_dark"
 
 BACKGROUND = "rgba(0,0,0,0)"
@@ -99,18 +101,21 @@ def titled(
 
 def empty_figure(title: str, message: str, height: int = 340) -> go.Figure:
     """A chart-sized figure that says why there is nothing to draw."""
-    figure = go.Figure()
-    figure.add_annotation(
-        text=message,
-        showarrow=False,
-        xref="paper",
-        yref="paper",
-        x=0.5,
-        y=0.5,
-        font={"size": 14, "color": MUTED},
-    )
-    figure.update_xaxes(visible=False)
-    figure.update_yaxes(visible=False)
+    message_annotation = {
+        "text": message,
+        "showarrow": False,
+        "xref": "paper",
+        "yref": "paper",
+        "x": 0.5,
+        "y": 0.5,
+        "font": {"size": 14, "color": MUTED},
+    }
+    layout = {
+        "annotations": [message_annotation],
+        "xaxis": {"visible": False},
+        "yaxis": {"visible": False},
+    }
+    figure = figures.from_dicts([], layout)
     return titled(figure, title, "No data for the current filters", height)
 
 

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
+from dashboard.components import figures
 from dashboard.components import format as fmt
 from dashboard.components.theme import (
     SERIES,
@@ -58,25 +58,25 @@ def failed_sessions(sessions: pd.DataFrame) -> pd.DataFrame:
     return sessions[sessions["status"] == "failed"]
 
 
-def _failure_markers(figure: go.Figure, failed: Dots, column: str, factor: float) -> Reduction:
+def _failure_markers(traces: list[dict], failed: Dots, column: str, factor: float) -> Reduction:
     # Always present (maybe empty), so that a zoom can patch it at FAILURE_TRACE.
     shown, reduction = failed
-    points = session_points(shown, column, factor, "failure_reason")
-    figure.add_trace(
-        go.Scatter(
-            **points,
-            name="Failed session",
-            mode="markers",
-            showlegend=reduction.total > 0,
-            marker={"symbol": "x", "size": 8, "color": STATUS_COLOURS["failed"]},
-            hovertemplate="%{customdata[0]} failed: %{customdata[1]}<extra></extra>",
-        )
+    traces.append(
+        {
+            "type": "scatter",
+            **session_points(shown, column, factor, "failure_reason"),
+            "name": "Failed session",
+            "mode": "markers",
+            "showlegend": reduction.total > 0,
+            "marker": {"symbol": "x", "size": 8, "color": STATUS_COLOURS["failed"]},
+            "hovertemplate": "%{customdata[0]} failed: %{customdata[1]}<extra></extra>",
+        }
     )
     return reduction
 
 
 def _sessions_and_trend(
-    figure: go.Figure,
+    traces: list[dict],
     dots: Mapping[str, Dots],
     trends: pd.DataFrame,
     metrics: tuple[tuple[str, str], ...],
@@ -95,53 +95,56 @@ def _sessions_and_trend(
         shown, reduction = dots[column]
         reductions.append(reduction)
         band = trends if banded else trends.iloc[:0]
-        figure.add_trace(_band(band, column, name, factor, colour))
-        figure.add_trace(
-            go.Scatter(
+        traces.append(_band(band, column, name, factor, colour))
+        traces.append(
+            {
+                "type": "scatter",
                 **session_points(shown, column, factor, "model_version"),
-                name=f"{name}, per session",
-                mode="markers",
-                showlegend=not shown.empty,
-                marker={"size": 4, "color": colour, "opacity": 0.35},
-                hovertemplate=f"%{{customdata[0]}} (%{{customdata[1]}})<br>{name}: %{{y:.3f}}{unit}"
-                "<extra></extra>",
-            )
+                "name": f"{name}, per session",
+                "mode": "markers",
+                "showlegend": not shown.empty,
+                "marker": {"size": 4, "color": colour, "opacity": 0.35},
+                "hovertemplate": f"%{{customdata[0]}} (%{{customdata[1]}})<br>{name}: "
+                f"%{{y:.3f}}{unit}<extra></extra>",
+            }
         )
         extremes = trends[[f"{column}_min", f"{column}_max"]].to_numpy() * factor
-        figure.add_trace(
-            go.Scatter(
-                x=trends["bucket"],
-                y=trends[column] * factor,
-                name=f"{name}, mean",
-                mode="lines",
-                line={"color": colour, "width": 2.5},
-                customdata=np.column_stack([trends["sessions"], extremes]),
-                hovertemplate=f"%{{x}}<br>{name}: %{{y:.3f}}{unit} (mean of %{{customdata[0]}};"
-                f" lowest %{{customdata[1]:.3f}}{unit}, highest %{{customdata[2]:.3f}}{unit})"
-                "<extra></extra>",
-            )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": figures.times(trends["bucket"]),
+                "y": (trends[column] * factor).to_numpy(),
+                "name": f"{name}, mean",
+                "mode": "lines",
+                "line": {"color": colour, "width": 2.5},
+                "customdata": np.column_stack([trends["sessions"], extremes]),
+                "hovertemplate": f"%{{x}}<br>{name}: %{{y:.3f}}{unit} (mean of "
+                f"%{{customdata[0]}}; lowest %{{customdata[1]:.3f}}{unit}, highest "
+                f"%{{customdata[2]:.3f}}{unit})<extra></extra>",
+            }
         )
     return reductions
 
 
-def _band(trends: pd.DataFrame, column: str, name: str, factor: float, colour: str) -> go.Scatter:
+def _band(trends: pd.DataFrame, column: str, name: str, factor: float, colour: str) -> dict:
     """One closed path from each bucket's highest value to its lowest: the band of a series'
     extremes (empty for no buckets)."""
     edges = trends[["bucket", f"{column}_min", f"{column}_max"]].dropna()
     times = epoch_ms(edges["bucket"])
-    return go.Scatter(
-        x=np.concatenate([times, times[::-1]]),
-        y=np.concatenate(
+    return {
+        "type": "scatter",
+        "x": np.concatenate([times, times[::-1]]),
+        "y": np.concatenate(
             [compact(edges[f"{column}_max"], factor), compact(edges[f"{column}_min"], factor)[::-1]]
         ),
-        name=f"{name}, lowest to highest",
-        mode="lines",
-        fill="toself",
-        fillcolor=translucent(colour, 0.16),
-        line={"width": 0},
-        hoverinfo="skip",
-        showlegend=not edges.empty,
-    )
+        "name": f"{name}, lowest to highest",
+        "mode": "lines",
+        "fill": "toself",
+        "fillcolor": translucent(colour, 0.16),
+        "line": {"width": 0},
+        "hoverinfo": "skip",
+        "showlegend": not edges.empty,
+    }
 
 
 def reduction_note(reductions: list[Reduction], zoomed: bool = False, banded: bool = False) -> str:
@@ -195,21 +198,30 @@ def _day_runs(days: pd.Series) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     ]
 
 
-def _shade_marked_days(figure: go.Figure, marked_days: pd.DataFrame) -> None:
-    for reason, (name, colour) in DAY_MARKS.items():
-        spans = _day_runs(marked_days.loc[marked_days["reason"] == reason, "date"])
-        for index, (start, end) in enumerate(spans):
-            figure.add_vrect(
-                x0=start,
-                x1=end,
-                fillcolor=colour,
-                opacity=0.22,
-                line_width=0,
-                layer="below",
-                name=name,
-                legendgroup=reason,
-                showlegend=index == 0,
-            )
+def _marked_day_shapes(marked_days: pd.DataFrame) -> list[dict]:
+    """A shaded span per run of marked days, across the chart's height (as add_vrect)."""
+    return [
+        {
+            "type": "rect",
+            "x0": start.isoformat(),
+            "x1": end.isoformat(),
+            "xref": "x",
+            "y0": 0,
+            "y1": 1,
+            "yref": "y domain",
+            "fillcolor": colour,
+            "opacity": 0.22,
+            "line": {"width": 0},
+            "layer": "below",
+            "name": name,
+            "legendgroup": reason,
+            "showlegend": index == 0,
+        }
+        for reason, (name, colour) in DAY_MARKS.items()
+        for index, (start, end) in enumerate(
+            _day_runs(marked_days.loc[marked_days["reason"] == reason, "date"])
+        )
+    ]
 
 
 def accuracy_figure(
@@ -232,19 +244,23 @@ def accuracy_figure(
     title = "Accuracy over time: training vs validation"
     if sessions.empty:
         return empty_figure(title, NO_SESSIONS)
-    figure = go.Figure()
-    reductions = _sessions_and_trend(figure, dots, trends, ACCURACY_METRICS, 100, "%", banded)
-    reductions.append(_failure_markers(figure, failed, "val_accuracy", 100))
-    if marked_days is not None:
-        _shade_marked_days(figure, marked_days)
-    figure.update_xaxes(type="date")
-    figure.update_yaxes(title_text="Final accuracy (%)", ticksuffix="%")
+    traces: list[dict] = []
+    reductions = _sessions_and_trend(traces, dots, trends, ACCURACY_METRICS, 100, "%", banded)
+    reductions.append(_failure_markers(traces, failed, "val_accuracy", 100))
+    layout = {
+        "xaxis": {"type": "date"},
+        "yaxis": {"title": {"text": "Final accuracy (%)"}, "ticksuffix": "%"},
+    }
+    shapes = _marked_day_shapes(marked_days) if marked_days is not None else []
+    if shapes:
+        layout["shapes"] = shapes
     # Past four legend entries (failed sessions, shaded days) the legend takes a second row.
-    entries = sum(1 for trace in figure.data if trace.showlegend is not False)
-    entries += sum(1 for shape in figure.layout.shapes if shape.showlegend)
+    entries = sum(1 for trace in traces if trace.get("showlegend") is not False)
+    entries += sum(1 for shape in shapes if shape["showlegend"])
     room = {"l": 64, "b": 101 if entries > 4 else 80}
     marks = marks_note(marked_days) if marked_days is not None else ""
     note = reduction_note(reductions, banded=banded)
+    figure = figures.from_dicts(traces, layout)
     return titled(figure, title, noted(subtitle, marks, note), room=room)
 
 
@@ -260,10 +276,10 @@ def loss_figure(
     title = "Loss over time: training vs validation"
     if sessions.empty:
         return empty_figure(title, NO_SESSIONS)
-    figure = go.Figure()
-    reductions = _sessions_and_trend(figure, dots, trends, LOSS_METRICS, 1, "", banded)
-    figure.update_xaxes(type="date")
-    figure.update_yaxes(title_text="Final cross-entropy loss")
+    traces: list[dict] = []
+    reductions = _sessions_and_trend(traces, dots, trends, LOSS_METRICS, 1, "", banded)
+    layout = {"xaxis": {"type": "date"}, "yaxis": {"title": {"text": "Final cross-entropy loss"}}}
+    figure = figures.from_dicts(traces, layout)
     # The four legend entries take two rows at half the page's width.
     subtitle = noted(subtitle, reduction_note(reductions, banded=banded))
     return titled(figure, title, subtitle, room={"l": 66, "b": 96})
@@ -275,7 +291,7 @@ def duration_figure(sessions: pd.DataFrame, subtitle: str) -> go.Figure:
     title = "Training time per session"
     if sessions.empty:
         return empty_figure(title, NO_SESSIONS)
-    figure = go.Figure()
+    traces = []
     top = int(np.ceil(max(float(sessions["duration_min"].max()), 0.0) / DURATION_BIN_MIN))
     edges = np.arange(top + 2) * DURATION_BIN_MIN
     for status in ("completed", "failed", "active"):
@@ -284,21 +300,26 @@ def duration_figure(sessions: pd.DataFrame, subtitle: str) -> go.Figure:
             continue
         counts, _ = np.histogram(rows["duration_min"].to_numpy(dtype="float64"), bins=edges)
         shown = counts > 0
-        figure.add_trace(
-            go.Bar(
-                x=edges[:-1][shown] + DURATION_BIN_MIN / 2,
-                y=counts[shown],
-                width=DURATION_BIN_MIN,
-                name=status.title(),
-                marker_color=STATUS_COLOURS[status],
-                customdata=np.column_stack([edges[:-1][shown], edges[1:][shown]]),
-                hovertemplate="%{customdata[0]}-%{customdata[1]} min: %{y} sessions<extra></extra>",
-            )
+        traces.append(
+            {
+                "type": "bar",
+                "x": edges[:-1][shown] + DURATION_BIN_MIN / 2,
+                "y": counts[shown],
+                "width": DURATION_BIN_MIN,
+                "name": status.title(),
+                "marker": {"color": STATUS_COLOURS[status]},
+                "customdata": np.column_stack([edges[:-1][shown], edges[1:][shown]]),
+                "hovertemplate": "%{customdata[0]}-%{customdata[1]} min: %{y} sessions"
+                "<extra></extra>",
+            }
         )
-    figure.update_layout(barmode="stack", bargap=0.05)
-    figure.update_xaxes(title_text="Minutes per session")
-    figure.update_yaxes(title_text="Sessions")
-    return titled(figure, title, subtitle, room={"r": 24, "b": 80})
+    layout = {
+        "barmode": "stack",
+        "bargap": 0.05,
+        "xaxis": {"title": {"text": "Minutes per session"}},
+        "yaxis": {"title": {"text": "Sessions"}},
+    }
+    return titled(figures.from_dicts(traces, layout), title, subtitle, room={"r": 24, "b": 80})
 
 
 def session_curves_figure(metrics: pd.DataFrame, session_label: str) -> go.Figure:
@@ -306,30 +327,30 @@ def session_curves_figure(metrics: pd.DataFrame, session_label: str) -> go.Figur
     title = f"Learning curves · {session_label}"
     if metrics.empty:
         return empty_figure(title, "This session has logged no metrics yet")
-    figure = make_subplots(
-        rows=1, cols=2, subplot_titles=["Accuracy (%)", "Loss"], horizontal_spacing=0.08
-    )
+    layout = figures.grid_layout(1, 2, ("Accuracy (%)", "Loss"), horizontal_spacing=0.08)
     curves = (
-        ("train_accuracy", "Training accuracy", 1, 100, SERIES[0]),
-        ("val_accuracy", "Validation accuracy", 1, 100, SERIES[1]),
-        ("train_loss", "Training loss", 2, 1, SERIES[0]),
-        ("val_loss", "Validation loss", 2, 1, SERIES[1]),
+        ("train_accuracy", "Training accuracy", 0, 100, SERIES[0]),
+        ("val_accuracy", "Validation accuracy", 0, 100, SERIES[1]),
+        ("train_loss", "Training loss", 1, 1, SERIES[0]),
+        ("val_loss", "Validation loss", 1, 1, SERIES[1]),
     )
-    for metric, name, col, factor, colour in curves:
+    traces = []
+    for metric, name, index, factor, colour in curves:
         rows = metrics[metrics["metric"] == metric]
-        figure.add_trace(
-            go.Scatter(
-                x=rows["step"],
-                y=rows["value"] * factor,
-                name=name,
-                mode="lines",
-                line={"color": colour, "dash": "solid" if metric.startswith("train") else "dot"},
-                hovertemplate=f"step %{{x}}<br>{name}: %{{y:.3f}}<extra></extra>",
-            ),
-            row=1,
-            col=col,
+        traces.append(
+            {
+                "type": "scatter",
+                "x": rows["step"].to_numpy(),
+                "y": (rows["value"] * factor).to_numpy(),
+                "name": name,
+                "mode": "lines",
+                "line": {"color": colour, "dash": "solid" if metric.startswith("train") else "dot"},
+                "hovertemplate": f"step %{{x}}<br>{name}: %{{y:.3f}}<extra></extra>",
+                **figures.subplot(index),
+            }
         )
-    figure.update_xaxes(title_text="Step")
+    figures.update_axes(layout, "x", title={"text": "Step"})
+    figure = figures.from_dicts(traces, layout)
     subtitle = "Every logged step of this session"
     # Room on the right for the last step label, up to five digits.
     return titled(figure, title, subtitle, height=320, room={"r": 32, "b": 70})
@@ -341,38 +362,38 @@ def session_gpu_figure(rows: pd.DataFrame, session_label: str) -> go.Figure:
     title = "GPU during the session"
     if rows.empty:
         return empty_figure(title, "No GPU samples for this session yet", height=320)
-    figure = make_subplots(specs=[[{"secondary_y": True}]])
-    figure.add_trace(
-        go.Scatter(
-            x=rows["timestamp"],
-            y=rows["gpu_util"] * 100,
-            name="GPU utilisation",
-            mode="lines",
-            line={"color": SERIES[2]},
-            hovertemplate="%{x}<br>%{y:.0f}%<extra></extra>",
-        ),
-        secondary_y=False,
-    )
-    figure.add_trace(
-        go.Scatter(
-            x=rows["timestamp"],
-            y=rows["gpu_mem_used_gb"],
-            name="GPU memory",
-            mode="lines",
-            line={"color": SERIES[3]},
-            hovertemplate="%{x}<br>%{y:.1f} GB<extra></extra>",
-        ),
-        secondary_y=True,
-    )
-    figure.update_yaxes(title_text="Utilisation (%)", range=[0, 100], secondary_y=False)
+    times = figures.times(rows["timestamp"])
+    traces = [
+        {
+            "type": "scatter",
+            "x": times,
+            "y": (rows["gpu_util"] * 100).to_numpy(),
+            "name": "GPU utilisation",
+            "mode": "lines",
+            "line": {"color": SERIES[2]},
+            "hovertemplate": "%{x}<br>%{y:.0f}%<extra></extra>",
+            "xaxis": "x",
+            "yaxis": "y",
+        },
+        {
+            "type": "scatter",
+            "x": times,
+            "y": rows["gpu_mem_used_gb"].to_numpy(),
+            "name": "GPU memory",
+            "mode": "lines",
+            "line": {"color": SERIES[3]},
+            "hovertemplate": "%{x}<br>%{y:.1f} GB<extra></extra>",
+            "xaxis": "x",
+            "yaxis": "y2",
+        },
+    ]
+    layout = figures.grid_layout(secondary_y=True)
+    layout["yaxis"].update(title={"text": "Utilisation (%)"}, range=[0, 100])
     memory_top = float(rows["gpu_mem_total_gb"].max())
-    figure.update_yaxes(
-        title_text="Memory (GB)",
-        secondary_y=True,
-        showgrid=False,
-        range=[0, memory_top],
-        tickformat=".0f",
+    layout["yaxis2"].update(
+        title={"text": "Memory (GB)"}, showgrid=False, range=[0, memory_top], tickformat=".0f"
     )
+    figure = figures.from_dicts(traces, layout)
     gpus = ", ".join(str(gpu) for gpu in sorted(rows["gpu_id"].unique()))
     room = {"l": 62, "r": 30, "b": 75}
     return titled(

@@ -28,17 +28,24 @@ def bundle_trace_types() -> set[str]:
     return set(re.findall(r'moduleType:"trace",name:"(\w+)"', BUNDLE.read_text(encoding="utf-8")))
 
 
+def trace_class(name: str) -> type | None:
+    """go.Scatter for "Scatter" or "scatter", if that names a trace type."""
+    found = getattr(go, name[0].upper() + name[1:], None)
+    is_trace = isinstance(found, type) and issubclass(found, BaseTraceType)
+    return found if is_trace else None
+
+
 def dashboard_trace_types() -> set[str]:
-    """Trace types the dashboard's figures are built from (`go.Scatter(` and the like)."""
+    """Trace types the dashboard's figures are built from: `go.Scatter(` and the like, and the
+    trace dicts of components/figures.py (`"type": "scatter"`; shapes' and error bars' types
+    are not trace types)."""
     names = set()
     for source in (ROOT / "dashboard").rglob("*.py"):
-        names.update(re.findall(r"\bgo\.([A-Z]\w*)\(", source.read_text(encoding="utf-8")))
-    classes = [getattr(go, name) for name in names]
-    return {
-        trace().type
-        for trace in classes
-        if isinstance(trace, type) and issubclass(trace, BaseTraceType)
-    }
+        text = source.read_text(encoding="utf-8")
+        names.update(re.findall(r"\bgo\.([A-Z]\w*)\(", text))
+        names.update(re.findall(r'"type": "(\w+)"', text))
+    classes = [trace_class(name) for name in names]
+    return {trace().type for trace in classes if trace is not None}
 
 
 def test_the_bundle_is_the_plotly_js_release_plotly_py_writes_figures_for():
