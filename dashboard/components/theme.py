@@ -91,11 +91,13 @@ def titled(
     # Each further line of subtitle needs a line's height more above the plot, and a little
     # more, so that the top tick label (centred on the plot's edge) stays clear of it.
     top = (96 if has_subplot_titles else 64) + 24 * subtitle.count("<br>")
-    figure.update_layout(
-        height=height,
-        margin={"t": top, **(room or {})},
-        title={"text": title, "subtitle": {"text": subtitle, "font": {"color": MUTED, "size": 12}}},
-    )
+    # Set, not merged (update_layout): no builder sets these, and merging costs ~2.5 ms a chart.
+    figure.layout.height = height
+    figure.layout.margin = {"t": top, **(room or {})}
+    figure.layout.title = {
+        "text": title,
+        "subtitle": {"text": subtitle, "font": {"color": MUTED, "size": 12}},
+    }
     return figure
 
 
