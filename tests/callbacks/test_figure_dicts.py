@@ -1,7 +1,7 @@
 """Charts are built from plain dicts that plotly does not validate (components/figures.py):
 every chart of every page, for several filters, empty states and a session's drill-down, is what
-plotly's validation makes of it, to the byte of its JSON. A misspelt property, a value plotly
-would coerce, or a trace in the wrong subplot fails here."""
+plotly's validation makes of it, to its JSON (key order aside). A misspelt property, a value
+plotly would coerce, or a trace in the wrong subplot fails here."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ import pytest
 from plotly.io.json import to_json_plotly
 from plotly.subplots import make_subplots
 
-from dashboard.callbacks import ab_testing, data_quality, overview, resources, training
+from dashboard.callbacks import ab_testing, training
 from dashboard.components import figures
 from dashboard.components.theme import empty_figure
+from tests.callbacks.test_chart_patches import CHARTS
 from tests.callbacks.test_chart_patches import figures as figures_of
 
 pytestmark = pytest.mark.usefixtures("app_context")
@@ -23,25 +24,12 @@ pytestmark = pytest.mark.usefixtures("app_context")
 FILTERS = [("24h", "all"), ("7d", "threat_detection"), ("30d", "all"), ("all", "all")]
 
 
-def _latest_experiment() -> str:
-    return ab_testing.picker_choices().experiment
-
-
 VIEWS = {
-    "overview": lambda r, m: overview.impact(r, m, None),
-    "training": lambda r, m: training.training_overview(r, m, None),
-    "training durations": lambda r, m: training.training_durations(r, m, None),
+    **CHARTS,
     "session drill-down": lambda r, m: training.session_detail(None, r, m),
-    "data quality": lambda r, m: data_quality.quality(r, m, None),
-    "resources": lambda r, m: resources.resources(r, m, None, 1366),
-    "per-GPU heatmap": lambda r, m: resources.resources_per_gpu(r, m, None),
-    "A/B running experiment": lambda r, m: ab_testing.comparison(
-        r, m, None, "experiment", _latest_experiment(), None, None
-    ),
     "A/B two versions": lambda r, m: ab_testing.comparison(
         r, m, None, "versions", None, "v4.2.0", "v5.2.1"
     ),
-    "A/B trends": lambda r, m: ab_testing.version_trends(r, m, None, "automation_rate"),
 }
 
 
