@@ -96,6 +96,7 @@ def cumulative_figure(effects: pd.DataFrame, subtitle: str) -> go.Figure:
         2,
         2,
         tuple(f"{metric.label} ({'min' if metric.in_minutes else 'pts'})" for metric in METRICS),
+        title_size=12,
         shared_xaxes=True,
         vertical_spacing=0.14,
         horizontal_spacing=0.08,
@@ -140,8 +141,6 @@ def cumulative_figure(effects: pd.DataFrame, subtitle: str) -> go.Figure:
             }
         )
         shapes.append(figures.horizontal_line(0, ZERO_LINE, index))
-    for annotation in layout["annotations"]:
-        annotation["font"] = {"size": 12}
     layout.update(shapes=shapes, legend={"y": -0.12})
     figure = figures.from_dicts(traces, layout)
     return titled(figure, title, subtitle, height=420, room={"b": 72})

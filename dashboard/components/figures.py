@@ -4,8 +4,8 @@ Plotly validates every property as it is set: a grid of small multiples cost ~20
 make_subplots alone, and a chart's traces, axes and reference lines 5-40 ms more, on every view
 computed afresh. The builders write the traces and layout as the JSON plotly would send (what
 its validation would have produced) and wrap them here. Nothing checks them as they are built,
-so tests/unit/test_figures.py validates every builder's output with plotly itself: a misspelt
-property fails there, not in a browser.
+so tests/callbacks/test_figure_dicts.py validates every builder's output with plotly itself: a
+misspelt property fails there, not in a browser.
 """
 
 from __future__ import annotations
@@ -38,16 +38,18 @@ def grid_layout(
     cols: int = 1,
     titles: tuple[str, ...] = (),
     secondary_y: bool = False,
+    title_size: int | None = None,
     **spacing: float | bool,
 ) -> dict:
     """The layout make_subplots gives a grid (its axes, their domains and the subplot titles),
     a fresh copy each call: computed once per grid, since only the data differ between calls.
 
-    `secondary_y` gives a one-subplot grid a second y axis on the right ("y2"); `spacing`
-    takes make_subplots' shared_xaxes, vertical_spacing and horizontal_spacing.
+    `secondary_y` gives a one-subplot grid a second y axis on the right ("y2"); `title_size`
+    sets the subplot titles' font size (make_subplots': 16 px); `spacing` takes make_subplots'
+    shared_xaxes, vertical_spacing and horizontal_spacing.
     """
     options = tuple(sorted(spacing.items()))
-    return copy.deepcopy(_grid_layout(rows, cols, titles, secondary_y, options))
+    return copy.deepcopy(_grid_layout(rows, cols, titles, secondary_y, title_size, options))
 
 
 @functools.cache
@@ -56,6 +58,7 @@ def _grid_layout(
     cols: int,
     titles: tuple[str, ...],
     secondary_y: bool,
+    title_size: int | None,
     spacing: tuple[tuple[str, float | bool], ...],
 ) -> dict:
     specs = [[{"secondary_y": True}]] if secondary_y else None
@@ -64,6 +67,9 @@ def _grid_layout(
     )
     layout = grid.to_plotly_json()["layout"]
     layout.pop("template", None)
+    if title_size is not None:
+        for annotation in layout.get("annotations", ()):
+            annotation["font"] = {"size": title_size}
     return layout
 
 
@@ -74,19 +80,12 @@ def subplot(index: int) -> dict[str, str]:
     return {"xaxis": f"x{suffix}", "yaxis": f"y{suffix}"}
 
 
-def axes(layout: dict, letter: str) -> list[dict]:
-    """Every `letter` ("x" or "y") axis of `layout`, creating "xaxis" / "yaxis" if absent: the
-    axes plotly's update_xaxes / update_yaxes would change."""
+def update_axes(layout: dict, letter: str, **properties: object) -> None:
+    """Set `properties` on every `letter` ("x" or "y") axis of `layout`, creating "xaxis" /
+    "yaxis" if there is none (as update_xaxes / update_yaxes)."""
     pattern = re.compile(rf"{letter}axis\d*")
     found = [value for key, value in layout.items() if pattern.fullmatch(key)]
-    if not found:
-        found = [layout.setdefault(f"{letter}axis", {})]
-    return found
-
-
-def update_axes(layout: dict, letter: str, **properties: object) -> None:
-    """Set `properties` on every `letter` axis of `layout` (as update_xaxes / update_yaxes)."""
-    for axis in axes(layout, letter):
+    for axis in found or [layout.setdefault(f"{letter}axis", {})]:
         axis.update(properties)
 
 

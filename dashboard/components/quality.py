@@ -246,6 +246,7 @@ def quality_trend_figure(
         2,
         4,
         tuple(INDICATORS.values()),
+        title_size=12,
         shared_xaxes=True,
         vertical_spacing=0.16,
         horizontal_spacing=0.05,
@@ -275,8 +276,6 @@ def quality_trend_figure(
             line = {"color": STATUS_LOOK[status][2], "width": 1, "dash": dash}
             shapes.append({**figures.horizontal_line(level * factor, line, index), "opacity": 0.8})
     layout.update(shapes=shapes, showlegend=False)
-    for annotation in layout["annotations"]:
-        annotation["font"] = {"size": 12}
     if len(daily) == 1:
         # One day has no extent of its own; show it in the middle of three.
         day = daily["date"].iloc[0]

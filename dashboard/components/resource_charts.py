@@ -18,7 +18,8 @@ NO_ROWS = "No GPU samples in this range for this model type"
 HEATMAP_CELLS = 40_000
 # Viridis, as plotly's validation spells the named scale out for the browser.
 HEATMAP_COLOURS = [
-    [index / 9, colour] for index, colour in enumerate(plotly.colors.sequential.Viridis)
+    [index / (len(plotly.colors.sequential.Viridis) - 1), colour]
+    for index, colour in enumerate(plotly.colors.sequential.Viridis)
 ]
 
 

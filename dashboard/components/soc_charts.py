@@ -25,6 +25,7 @@ def impact_figure(trends: pd.DataFrame, subtitle: str) -> go.Figure:
         1,
         3,
         tuple(f"{label} ({unit})" for label, unit, _ in SOC_KPIS.values()),
+        title_size=12,
         horizontal_spacing=0.07,
     )
     traces = [
@@ -43,8 +44,6 @@ def impact_figure(trends: pd.DataFrame, subtitle: str) -> go.Figure:
         for index, (column, (label, unit, factor)) in enumerate(SOC_KPIS.items())
     ]
     layout["showlegend"] = False
-    for annotation in layout["annotations"]:
-        annotation["font"] = {"size": 12}
     return titled(figures.from_dicts(traces, layout), title, subtitle, height=300)
 
 

@@ -100,6 +100,13 @@ def test_a_second_y_axis_and_a_vertical_line_are_make_subplots_and_add_vline():
     assert sent(built) == sent(expected)
 
 
+def test_a_grid_title_size_is_update_annotations():
+    expected = make_subplots(rows=1, cols=3, subplot_titles=["a", "b", "c"])
+    expected.update_annotations(font={"size": 12})
+    built = figures.from_dicts([], figures.grid_layout(1, 3, ("a", "b", "c"), title_size=12))
+    assert sent(built) == sent(expected)
+
+
 def test_a_grid_layout_is_a_fresh_copy_each_time():
     first = figures.grid_layout(1, 3, ("a", "b", "c"))
     first["annotations"][0]["font"] = {"size": 99}
